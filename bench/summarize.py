@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Turns the benchmark JSON into summary.json and summary.md (ratios pair by pair).
+
+usage: summarize.py OUT_DIR
+reads  OUT_DIR/micro.json (Google Benchmark), OUT_DIR/driver.json (pipecheck_bench),
+       OUT_DIR/ctest.json (ci/bench), whichever exist; writes OUT_DIR/summary.{json,md}.
+"""
+import json
+import math
+import statistics
+import sys
+from pathlib import Path
+
+
+def stats(samples):
+    if not samples:
+        return None
+    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples),
+            "samples": samples}
+
+
+def fmt(s, unit="", digits=3):
+    if s is None or s.get("median") is None:
+        return "n/a"
+    g = lambda v: f"{v:.{digits}g}"
+    return f"{g(s['median'])}{unit} ({g(s['min'])}–{g(s['max'])})"
+
+
+def micro(path):
+    """Per benchmark name: items/s per repetition, in run order; ratios vs raw by repetition."""
+    doc = json.loads(path.read_text())
+    runs = {}
+    for b in doc["benchmarks"]:
+        if b.get("run_type") != "iteration" or b.get("error_occurred"):
+            continue
+        runs.setdefault(b["run_name"], {})[b.get("repetition_index", 0)] = b["items_per_second"]
+    rows = []
+    for name, by_rep in sorted(runs.items()):
+        handshake = "handshake:1" in name
+        raw = runs.get(f"BM_RawAccept/handshake:{1 if handshake else 0}/real_time", {})
+        ratios = [by_rep[i] / raw[i] for i in sorted(by_rep) if i in raw]
+        rows.append({"benchmark": name, "connections_per_s": stats([by_rep[i] for i in sorted(by_rep)]),
+                     "over_raw": stats(ratios)})
+    return {"context": doc.get("context", {}), "rows": rows}
+
+
+def growth(sizes, key):
+    """Exponent k in time ~ N^k between consecutive sizes (1 = linear)."""
+    out = []
+    for a, b in zip(sizes, sizes[1:]):
+        ta, tb = a[key]["median"], b[key]["median"]
+        na, nb = a["endpoints"], b["endpoints"]
+        out.append({"from": na, "to": nb, "exponent": math.log(tb / ta) / math.log(nb / na)})
+    return out
+
+
+def main():
+    out = Path(sys.argv[1])
+    summary, md = {}, ["# pipecheck benchmark summary", ""]
+    driver = json.loads((out / "driver.json").read_text()) if (out / "driver.json").exists() else {}
+    if driver:
+        summary["date"], summary["machine"] = driver["date"], driver["machine"]
+        md += [f"Date {driver['date']}, {driver['machine']['hardware_threads']} hardware threads, "
+               f"{driver['machine']['system']} {driver['machine']['release']}; "
+               f"{driver['repetitions']} repetitions; figures are median (min–max).", ""]
+        if driver["skipped"]:
+            md += ["Skipped implementations: " + ", ".join(
+                f"{s['implementation']} ({s['reason']})" for s in driver["skipped"]), ""]
+
+    if (out / "micro.json").exists():
+        m = summary["micro"] = micro(out / "micro.json")
+        md += ["## Accept throughput, in process (reference listener vs raw loop)", "",
+               "| benchmark | connections/s | ratio to raw |", "|---|---|---|"]
+        md += [f"| {r['benchmark']} | {fmt(r['connections_per_s'])} | {fmt(r['over_raw'])} |"
+               for r in m["rows"]]
+        md.append("")
+
+    if "discovery" in driver:
+        d = driver["discovery"]
+        summary["discovery"] = d
+        md += ["## Discovery: listing vs legacy probing", "",
+               "| other endpoints | server processes | legacy probes | listing ms | legacy ms | legacy/listing |",
+               "|---|---|---|---|---|---|"]
+        for s in d["sizes"]:
+            md.append(f"| {s['other_endpoints']} | {s['server_processes']} | {s['legacy_probes']} | "
+                      f"{fmt(s['listing_ms'])} | {fmt(s['legacy_ms'])} | {fmt(s['legacy_over_listing'])} |")
+        for key in ("listing_ms", "legacy_ms"):
+            g = growth(d["sizes"], key)
+            summary.setdefault("discovery_growth", {})[key] = g
+            md.append(f"\nGrowth of {key} (time ∝ N^k): " + ", ".join(
+                f"{x['from']}→{x['to']}: k={x['exponent']:.2f}" for x in g))
+        md.append("")
+
+    if "busy" in driver:
+        t = driver["busy"]["accept_throughput"]
+        md += ["## Accept throughput across processes (server implementation; reference clients)", "",
+               f"queue {t['queue_size']}, {t['client_threads']} client threads × "
+               f"{t['attempts_per_thread']} closed-loop connections with handshake", "",
+               "| implementation | accept workers | connections/s | ratio to reference |", "|---|---|---|---|"]
+        md += [f"| {r['implementation']} | {r['accept_workers']} | {fmt(r['connections_per_s'])} | "
+               f"{fmt(r['over_reference'])} |" for r in t["rows"]]
+        cells = driver["busy"]["busy"]["cells"]
+        queues = sorted({c["queue_size"] for c in cells})
+        md += ["", "## Busy-rate curves (1 accept worker, reference clients)", "",
+               "Each cell: busy rate median (min–max) over the repetitions; then connect latency "
+               "p50 / p99 in µs (medians). Open loop: connect and close at once; closed loop: "
+               "connect, handshake, close. " + driver["busy"]["busy"]["latency_method"] + ".", ""]
+        groups = {}
+        for c in cells:
+            groups.setdefault((c["implementation"], c["loop"], c["clients_as"]), []).append(c)
+        for (impl, loop, clients_as), group in groups.items():
+            md += [f"**{impl}, {loop} loop, clients as {clients_as}**", "",
+                   "| clients \\ queue | " + " | ".join(str(q) for q in queues) + " |",
+                   "|---" * (len(queues) + 1) + "|"]
+            for n in sorted({c["clients"] for c in group}):
+                row = {c["queue_size"]: c for c in group if c["clients"] == n}
+                md.append(f"| {n} | " + " | ".join(
+                    f"{fmt(row[q]['busy_rate'], digits=2)}<br>{row[q]['connect_p50_us']['median']:.0f} / "
+                    f"{row[q]['connect_p99_us']['median']:.0f}" if q in row else "" for q in queues) + " |")
+            md.append("")
+        summary["busy"] = driver["busy"]
+
+    if "overhead" in driver or (out / "ctest.json").exists():
+        md += ["## Harness overhead", ""]
+        o = driver.get("overhead", {})
+        for a in o.get("agent_start", []):
+            md.append(f"- start + hello, {a['implementation']} agent: {fmt(a['start_and_hello_ms'], ' ms')}")
+        if "geometry" in o:
+            g = o["geometry"]
+            md.append(f"- geometry {g['name']} ({g['agents']} agents, {g['attempts']} connections): "
+                      f"{fmt(g['wall_ms'], ' ms')}, agent errors {g['agent_errors']}")
+        if (out / "ctest.json").exists():
+            c = json.loads((out / "ctest.json").read_text())
+            summary["ctest"] = c
+            md.append(f"- `ctest -L conformance`: {c['wall_s']:.1f} s wall, exit code {c['exit_code']}")
+        summary["overhead"] = o
+        md.append("")
+
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "summary.md").write_text("\n".join(md) + "\n")
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""cli_bad_input: bad input exits 2 with nothing on stdout and an error on stderr that names the
+option and the rule; --help works for every subcommand (exit 0, usage on stdout)."""
+
+import sys
+
+from cli_support import Checks, arguments, run
+
+PIPECHECK = ["--kind", "worker", "--version", "17.8", "--arch", "x64", "--salt", "s"]
+MSBUILD = ["--profile", "msbuild", "--options", "16777352", "--salt", "-5", "--version", "17.8"]
+
+CASES = [
+    ([], ["usage: pipecheck <command>"]),
+    (["frobnicate"], ['unknown command "frobnicate"']),
+    (["hash"], ["option --kind: field 'kind': missing (HASH-1"]),
+    (["hash", *PIPECHECK[:6]], ["option --salt: field 'salt': missing"]),
+    (["hash", *PIPECHECK, "--version", "1.x"], ["option --version is given twice"]),
+    (["hash", "--kind", "worker", "--version", "1.x", "--arch", "x64", "--salt", "s"],
+     ["option --version: field 'version': part 2 \"x\" is not a decimal integer (HASH-3"]),
+    (["hash", "--kind", "Worker", "--version", "1", "--arch", "x64", "--salt", "s"], ["option --kind:", "HASH-2"]),
+    (["hash", "--kind", "w", "--version", "1", "--arch", "amd64", "--salt", "s"], ["option --arch:", "HASH-4"]),
+    (["hash", "--kind", "w", "--version", "1", "--arch", "x64", "--salt", b"\xc0\xaf"],
+     ["option --salt:", "invalid UTF-8", "overlong", "HASH-5"]),
+    (["hash", *PIPECHECK, "--user", "01000"], ["option --user:", "HASH-6"]),
+    (["hash", *PIPECHECK, "--profile", "nope"], ["option --profile:", "expected pipecheck, pipecheck/1 or msbuild"]),
+    (["hash", *MSBUILD, "--kind", "w"], ["option --kind: field 'kind': unknown field (HASH-20"]),
+    (["hash", "--profile", "msbuild", "--options", "+1", "--salt", "0", "--version", "1"],
+     ["option --options:", "HASH-20"]),
+    (["hash", *MSBUILD, "--session", "2147483648"], ["option --session:", "out of range"]),
+    (["hash", *PIPECHECK, "--bogus"], ["unknown option --bogus"]),
+    (["hash", *PIPECHECK, "--pid"], ["option --pid needs a value"]),
+    (["hash", *PIPECHECK, "--pid", "0"], ["option --pid:", "not a decimal integer in 1..2147483647"]),
+    (["hash", *PIPECHECK, "--pid", "12ab"], ["option --pid:"]),
+    (["hash", *PIPECHECK, "--prefix", "a-b"], ["option --prefix:", "NAME-2"]),
+    (["hash", *PIPECHECK, "--root", "/" + "r" * 80], ["bytes over the 104-byte budget", "NAME-6"]),
+    (["hash", *PIPECHECK, "stray"], ['unexpected argument "stray"']),
+    (["discover", *PIPECHECK, "--reclaim=yes"], ["option --reclaim takes no value"]),
+    (["dial", *PIPECHECK], ["give exactly one of --pid and --path"]),
+    (["dial", *PIPECHECK, "--pid", "1", "--path", "/x"], ["give exactly one of --pid and --path"]),
+    (["dial", *PIPECHECK, "--pid", "-1"], ["option --pid:"]),
+    (["serve", *PIPECHECK, "--queue-size", "-1"], ["option --queue-size:"]),
+    (["serve", *PIPECHECK, "--count", "0"], ["option --count:"]),
+    (["serve", *PIPECHECK, "--workers", "1000"], ["option --workers:"]),
+    (["serve", "--kind", "w", "--version", "1", "--arch", "x64"], ["option --salt: field 'salt': missing"]),
+]
+
+
+def main():
+    args = arguments()
+    checks = Checks()
+    for argv, wanted in CASES:
+        result = run(args.pipecheck, *argv)
+        label = " ".join(repr(a) if isinstance(a, bytes) else a for a in argv) or "(no arguments)"
+        stderr = result.stderr.decode("utf-8", "replace")
+        checks.expect(result.returncode == 2, f"{label}: exit code 2", f"got {result.returncode}, stderr {stderr!r}")
+        checks.expect(result.stdout == b"", f"{label}: nothing on stdout", f"{result.stdout!r}")
+        for text in wanted:
+            checks.expect(text in stderr, f"{label}: stderr says {text!r}", f"stderr {stderr!r}")
+    for command in ("hash", "discover", "serve", "dial"):
+        result = run(args.pipecheck, command, "--help")
+        checks.expect(result.returncode == 0 and result.stdout.startswith(f"usage: pipecheck {command}".encode()),
+                      f"{command} --help: exit 0 and usage on stdout", f"{result}")
+        checks.expect(b"--profile" in result.stdout and b"--json" in result.stdout, f"{command} --help lists options")
+    result = run(args.pipecheck, "--help")
+    checks.expect(result.returncode == 0 and all(c.encode() in result.stdout for c in ("hash", "discover", "serve", "dial")),
+                  "pipecheck --help lists every command", f"{result}")
+    return checks.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""`pipecheck run` against deliberately broken agents (crash, hang, garbage) still writes a
+complete, schema-valid report in which their checks are `error` entries, and exits 1."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from cli_support import Checks, arguments
+
+BROKEN = ["broken-crash", "broken-hang", "broken-garbage"]
+RUN_BOUND_S = 240  # the hanging agent costs one request timeout per check
+
+
+def main():
+    args = arguments()
+    checks = Checks()
+    registry = os.path.join(args.fixtures, os.pardir, "harness", "tests", "data",
+                            "broken-impls.json")
+    with tempfile.TemporaryDirectory(prefix="pc-broken-") as scratch:
+        report_file = os.path.join(scratch, "broken.json")
+        run = subprocess.run(
+            [args.pipecheck, "run", "--impl", ",".join(BROKEN), "--suite", "wire",
+             "--registry", registry, "--report", report_file],
+            capture_output=True, timeout=RUN_BOUND_S)
+        output = run.stdout.decode("utf-8", "replace") + run.stderr.decode("utf-8", "replace")
+        checks.expect(run.returncode == 1, "a run with broken agents exits 1",
+                      f"exit {run.returncode}\n{output[-2000:]}")
+        checks.expect(os.path.exists(report_file), "the report is written", output[-2000:])
+        if not os.path.exists(report_file):
+            return checks.finish()
+
+        validated = subprocess.run([args.pipecheck, "report", "validate", report_file],
+                                   capture_output=True, timeout=60)
+        checks.expect(validated.returncode == 0, "the report is schema-valid",
+                      validated.stdout.decode() + validated.stderr.decode())
+
+        with open(report_file, encoding="utf-8") as f:
+            report = json.load(f)
+        runs = report.get("runs", [])
+        checks.expect(runs and runs[0].get("state") == "complete",
+                      "the run is complete, not interrupted", json.dumps(runs)[:500])
+        for impl in BROKEN:
+            mine = [c for c in report.get("checks", [])
+                    if impl in c.get("implementations", {}).values()]
+            checks.expect(len(mine) >= 3, f"{impl}: every wire check is in the report",
+                          [c.get("id") for c in mine])
+            # Every wire check needs its agent to answer, so none of them can pass or fail.
+            checks.expect(all(c.get("status") == "error" for c in mine),
+                          f"{impl}: its checks are `error` entries",
+                          [(c.get("id"), c.get("status")) for c in mine])
+            checks.expect(all("stderr_tail" in c.get("message", "") for c in mine),
+                          f"{impl}: each error says what happened, with the agent's stderr tail",
+                          [c.get("message", "")[:300] for c in mine])
+    return checks.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

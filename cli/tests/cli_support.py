@@ -1,0 +1,49 @@
+"""Shared helpers of the pipecheck CLI tests: argument parsing, bounded runs, checks."""
+
+import argparse
+import json
+import subprocess
+import sys
+
+RUN_TIMEOUT_S = 20
+
+
+def arguments():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pipecheck", required=True, help="the pipecheck executable")
+    parser.add_argument("--fixtures", required=True, help="the fixtures/ directory")
+    return parser.parse_args()
+
+
+def run(pipecheck, *args, env=None):
+    """Runs pipecheck to completion (bounded) and returns the CompletedProcess (bytes)."""
+    return subprocess.run([pipecheck, *args], capture_output=True, timeout=RUN_TIMEOUT_S, env=env)
+
+
+def run_json(pipecheck, *args):
+    result = run(pipecheck, *args, "--json")
+    lines = result.stdout.decode("utf-8").splitlines()
+    return result, [json.loads(line) for line in lines if line]
+
+
+class Checks:
+    """Counts failed expectations and prints each one; exit code 1 if any failed."""
+
+    def __init__(self):
+        self.failures = 0
+        self.passed = 0
+
+    def expect(self, condition, message, details=""):
+        if condition:
+            self.passed += 1
+        else:
+            self.failures += 1
+            print(f"FAIL: {message}" + (f"\n      {details}" if details else ""), file=sys.stderr)
+        return condition
+
+    def finish(self):
+        print(f"{self.passed} checks passed, {self.failures} failed")
+        if self.passed == 0:
+            print("FAIL: no checks ran", file=sys.stderr)
+            return 1
+        return 1 if self.failures else 0

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""cli_round_trip: `pipecheck serve` in the background with a scratch root, then `discover` and
+`dial` against it, all real processes over a real socket.
+
+1. serve --count 1: prints the path once listening (awaited with a 10 s bound); discover lists
+   exactly it; dial (by PID) gets ok + accepted; serve exits 0 after the one connection and its
+   socket is gone; discover is then empty and dial reports `absent`.
+2. serve without --count: a dial with another hash is refused by the wire handshake (exit 1 on the
+   dial side, a failed handshake on the server side); SIGTERM then stops serve with exit 0 and
+   its socket removed.
+"""
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+from cli_support import RUN_TIMEOUT_S, Checks, arguments, run_json
+
+LISTEN_DEADLINE_S = 10
+FIELDS = ["--kind", "cli-test", "--version", "1.2", "--arch", "*", "--salt", "round trip \u00fc"]
+OTHER_FIELDS = ["--kind", "cli-test", "--version", "1.2", "--arch", "*", "--salt", "another salt"]
+
+
+class Server:
+    """A `pipecheck serve --json` child whose stdout lines are read with deadlines."""
+
+    def __init__(self, pipecheck, *args):
+        self.process = subprocess.Popen([pipecheck, "serve", *args, "--json"], stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE)
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(self.process.stdout, selectors.EVENT_READ)
+        self.pending = b""
+
+    def next_event(self, timeout_s):
+        """The next JSON line, or None at end of output or when the deadline passes."""
+        deadline = time.monotonic() + timeout_s
+        while b"\n" not in self.pending:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.selector.select(left):
+                return None
+            chunk = os.read(self.process.stdout.fileno(), 4096)
+            if not chunk:
+                return None
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        return json.loads(line)
+
+    def remaining_events(self):
+        events = []
+        while (event := self.next_event(RUN_TIMEOUT_S)) is not None:
+            events.append(event)
+        return events
+
+    def stop(self):
+        """Kills the child if it still runs, and reaps it."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=RUN_TIMEOUT_S)
+        self.selector.close()
+        self.process.stdout.close()
+        self.process.stderr.close()
+
+
+def is_socket(path):
+    try:
+        return stat.S_ISSOCK(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def serve_count_one(pipecheck, root, checks):
+    server = Server(pipecheck, *FIELDS, "--root", root, "--count", "1", "--timeout-ms", "15000")
+    try:
+        listening = server.next_event(LISTEN_DEADLINE_S)
+        if not checks.expect(listening is not None and listening.get("event") == "listening",
+                             "serve prints a `listening` line within 10 s",
+                             f"{listening}, stderr {server.process.stderr.peek() if listening is None else ''}"):
+            return
+        path = listening["path"]
+        checks.expect(listening["pid"] == server.process.pid, "the endpoint carries the server's PID")
+        checks.expect(path.startswith(root + "/pipecheck-") and is_socket(path), "the endpoint is a socket under the root",
+                      path)
+
+        result, found = run_json(pipecheck, "discover", *FIELDS, "--root", root)
+        checks.expect(result.returncode == 0 and len(found) == 1, "discover exits 0 with one JSON line", f"{result}")
+        if found:
+            live = found[0]["live"]
+            checks.expect([(e["pid"], e["path"]) for e in live] == [(server.process.pid, path)],
+                          "discover lists exactly the server", f"{found[0]}")
+            checks.expect(found[0]["rejected"] == [], "discover rejects nothing", f"{found[0]}")
+
+        result, dialed = run_json(pipecheck, "dial", *FIELDS, "--root", root, "--pid", str(server.process.pid))
+        checks.expect(result.returncode == 0, "dial exits 0", f"{result}")
+        checks.expect(dialed and dialed[0]["outcome"] == "ok" and dialed[0]["handshake"] == "accepted",
+                      "dial: outcome ok, handshake accepted", f"{dialed}")
+
+        code = server.process.wait(timeout=RUN_TIMEOUT_S)
+        events = server.remaining_events()
+        checks.expect(code == 0, "serve --count 1 exits 0 after one connection",
+                      f"exit {code}, events {events}, stderr {server.process.stderr.read()!r}")
+        checks.expect([e["handshake"] for e in events if e["event"] == "connection"] == ["accepted"],
+                      "serve saw one accepted handshake", f"{events}")
+        checks.expect(events and events[-1]["event"] == "stopped" and events[-1]["connections"] == 1,
+                      "serve reports it stopped after 1 connection", f"{events}")
+        checks.expect(not os.path.lexists(path), "the socket is removed when serve exits", path)
+
+        result, found = run_json(pipecheck, "discover", *FIELDS, "--root", root)
+        checks.expect(result.returncode == 0 and found and found[0]["live"] == [] and found[0]["rejected"] == [],
+                      "discover is empty once the server is gone", f"{found}")
+        result, dialed = run_json(pipecheck, "dial", *FIELDS, "--root", root, "--pid", str(server.process.pid))
+        checks.expect(result.returncode == 1 and dialed and dialed[0]["outcome"] == "absent",
+                      "dial to the gone server: exit 1, outcome absent", f"{result.returncode} {dialed}")
+    finally:
+        server.stop()
+
+
+def serve_until_signal(pipecheck, root, checks):
+    server = Server(pipecheck, *FIELDS, "--root", root, "--queue-size", "4", "--workers", "2")
+    try:
+        listening = server.next_event(LISTEN_DEADLINE_S)
+        if not checks.expect(listening is not None and listening.get("event") == "listening",
+                             "second serve prints a `listening` line within 10 s"):
+            return
+        path = listening["path"]
+        # Another hash sent to this endpoint: the server must refuse it (WIRE-2).
+        result, dialed = run_json(pipecheck, "dial", *OTHER_FIELDS, "--path", path)
+        checks.expect(result.returncode == 1, "dial with another hash exits 1", f"{result}")
+        checks.expect(dialed and dialed[0]["outcome"] == "ok" and dialed[0]["handshake"] == "failed",
+                      "dial with another hash: connected, handshake failed", f"{dialed}")
+        connection = server.next_event(RUN_TIMEOUT_S)
+        checks.expect(connection is not None and connection.get("handshake") == "failed",
+                      "serve reports the failed handshake", f"{connection}")
+
+        server.process.send_signal(signal.SIGTERM)
+        code = server.process.wait(timeout=RUN_TIMEOUT_S)
+        events = server.remaining_events()
+        checks.expect(code == 0, "serve exits 0 on SIGTERM", f"exit {code}, stderr {server.process.stderr.read()!r}")
+        checks.expect(events and events[-1]["event"] == "stopped" and events[-1]["reason"] == "SIGTERM",
+                      "serve reports the SIGTERM stop", f"{events}")
+        checks.expect(not os.path.lexists(path), "the socket is removed after SIGTERM", path)
+    finally:
+        server.stop()
+
+
+def main():
+    args = arguments()
+    checks = Checks()
+    root = tempfile.mkdtemp(prefix="pc-cli-")
+    try:
+        serve_count_one(args.pipecheck, root, checks)
+        serve_until_signal(args.pipecheck, root, checks)
+    finally:
+        shutil.rmtree(root)
+    return checks.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+// Unit tests of the expected-findings comparison (expected_findings.hpp).
+#include "pipecheck/harness/expected_findings.hpp"
+
+#include <gtest/gtest.h>
+
+namespace pipecheck::harness {
+namespace {
+
+using nlohmann::json;
+
+Check check(std::string id, Status status, std::string impl) {
+  Check c;
+  c.id = std::move(id);
+  c.status = status;
+  c.message = "why\nmore";
+  c.implementations = {{"agent", std::move(impl)}};
+  return c;
+}
+
+json document(json findings) {
+  return {{"format", "pipecheck-expected-findings"},
+          {"format_version", 1},
+          {"findings", std::move(findings)}};
+}
+
+const std::vector<ExpectedFinding> kExpected = {
+    {"node", "Close/CloseRaces.Replaced/node", Status::fail, "LSN-5"},
+    {"python", "Close/CloseRaces.Other/python", Status::fail, "listed"},
+};
+
+TEST(ExpectedFindings, KnownFindingKeepsTheRunGreen) {
+  Report report;
+  report.checks = {check("Close/CloseRaces.Replaced/node", Status::fail, "node"),
+                   check("Close/CloseRaces.Replaced/reference", Status::pass, "reference")};
+  const auto result = compare_findings(report, kExpected, {"reference", "node"});
+  EXPECT_TRUE(result.ok()) << result.summary();
+  ASSERT_EQ(result.confirmed.size(), 1u);
+  EXPECT_NE(result.summary().find("expectations met: 1 known finding"), std::string::npos);
+}
+
+TEST(ExpectedFindings, NewFailureAndVanishedFindingTurnItRed) {
+  Report report;
+  report.checks = {check("Close/CloseRaces.Replaced/node", Status::pass, "node"),
+                   check("Close/CloseRaces.Replaced/reference", Status::error, "reference")};
+  const auto result = compare_findings(report, kExpected, {"reference", "node"});
+  EXPECT_FALSE(result.ok());
+  ASSERT_EQ(result.unexpected.size(), 1u);
+  EXPECT_NE(result.unexpected[0].find("Close/CloseRaces.Replaced/reference"), std::string::npos);
+  EXPECT_NE(result.unexpected[0].find("agent=reference): why"), std::string::npos);
+  ASSERT_EQ(result.changed.size(), 1u);
+  EXPECT_NE(result.changed[0].find("expected fail, got pass"), std::string::npos);
+}
+
+TEST(ExpectedFindings, ListedCheckThatDidNotRunIsMissingOnlyWhenItsSuiteRan) {
+  Report report;
+  report.checks = {check("Close/CloseRaces.Renamed/python", Status::pass, "python")};
+  auto result = compare_findings(report, kExpected, {"python"});
+  ASSERT_EQ(result.missing.size(), 1u);
+  EXPECT_NE(result.missing[0].find("Close/CloseRaces.Other/python"), std::string::npos);
+  // Another suite only, or the implementation not selected: nothing to say.
+  report.checks = {check("Hash/HashVectors.Golden/python", Status::pass, "python")};
+  EXPECT_TRUE(compare_findings(report, kExpected, {"python"}).ok());
+  report.checks = {check("Close/CloseRaces.Renamed/reference", Status::pass, "reference")};
+  EXPECT_TRUE(compare_findings(report, kExpected, {"reference"}).ok());
+}
+
+TEST(ExpectedFindings, FindingOfAnotherImplementationDoesNotCoverTheCheck) {
+  Report report;
+  report.checks = {check("Close/CloseRaces.Replaced/node", Status::fail, "python")};
+  const auto result = compare_findings(report, kExpected, {"python"});
+  EXPECT_EQ(result.unexpected.size(), 1u) << result.summary();
+}
+
+TEST(ExpectedFindings, ParsesAndRejectsBadFilesNamingThePath) {
+  const auto findings = parse_expected_findings(
+      document(
+          {{{"impl", "node"}, {"check", "A.B/node"}, {"status", "unsupported"}, {"reason", "r"}}}),
+      "x.json");
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].status, Status::unsupported);
+
+  auto error_of = [](const json& doc) {
+    try {
+      parse_expected_findings(doc, "x.json");
+    } catch (const ExpectedFindingsError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of(json::object()), "x.json: /format: expected \"pipecheck-expected-findings\"");
+  EXPECT_EQ(
+      error_of(document({{{"impl", "node"}, {"check", "A"}, {"status", "pass"}, {"reason", "r"}}})),
+      "x.json: /findings/0/status: expected fail, error, unsupported or skip, got \"pass\"");
+  EXPECT_EQ(error_of(document({{{"impl", "node"}, {"check", "A"}, {"status", "fail"}}})),
+            "x.json: /findings/0/reason: expected a non-empty string");
+  EXPECT_EQ(
+      error_of(document(
+          {{{"impl", "node"}, {"check", "A"}, {"status", "fail"}, {"reason", "r"}, {"bug", 1}}})),
+      "x.json: /findings/0/bug: unknown field (expected impl, check, status, reason)");
+  const json twice = {{"impl", "node"}, {"check", "A"}, {"status", "fail"}, {"reason", "r"}};
+  EXPECT_EQ(error_of(document({twice, twice})),
+            "x.json: /findings/1: impl node and check A are listed twice");
+}
+
+}  // namespace
+}  // namespace pipecheck::harness

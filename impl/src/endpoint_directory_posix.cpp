@@ -1,0 +1,123 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "endpoint_directory.hpp"
+
+namespace pipecheck::detail {
+
+namespace {
+
+std::string without_trailing_slashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+std::string octal_mode(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
+[[noreturn]] void throw_insecure(const std::string& path, const std::string& problem,
+                                 const struct stat& st) {
+  throw Error(Errc::insecure_directory,
+              "endpoint directory '" + path + "' is insecure (SEC-2): " + problem + "; it is a " +
+                  file_kind(st.st_mode) + " owned by uid " + std::to_string(st.st_uid) +
+                  " with mode " + octal_mode(st.st_mode) +
+                  ", expected a real directory owned by uid " + std::to_string(::geteuid()) +
+                  " with no group/other permission bits (0700)");
+}
+
+UniqueFd open_directory(const std::string& path) {
+  return UniqueFd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+}
+
+// The shared root (msbuild profile): the configured path is opened as given.
+std::optional<EndpointDirectory> open_shared_root(const std::string& root, Create create) {
+  UniqueFd fd = open_directory(root);
+  if (!fd) {
+    if (errno == ENOENT && create == Create::no) return std::nullopt;
+    throw_system_error("open", "endpoint root '" + root + "'");
+  }
+  return EndpointDirectory{std::move(fd), root, false};
+}
+
+}  // namespace
+
+std::string file_kind(mode_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFSOCK:
+      return "socket";
+    case S_IFLNK:
+      return "symlink";
+    case S_IFREG:
+      return "regular file";
+    case S_IFDIR:
+      return "directory";
+    case S_IFIFO:
+      return "fifo";
+    case S_IFCHR:
+      return "character device";
+    case S_IFBLK:
+      return "block device";
+  }
+  return "file of unknown type";
+}
+
+std::optional<EndpointDirectory> open_endpoint_directory(const std::string& directory,
+                                                         const std::string& root, Create create) {
+  const std::string path = without_trailing_slashes(directory);
+  if (path == without_trailing_slashes(root)) return open_shared_root(path, create);
+
+  const auto slash = path.rfind('/');
+  const std::string parent = slash == 0 ? "/" : path.substr(0, slash);
+  const std::string leaf = path.substr(slash + 1);
+  UniqueFd parent_fd = open_directory(parent);
+  if (!parent_fd) {
+    if (errno == ENOENT && create == Create::no) return std::nullopt;
+    throw_system_error("open", "parent of endpoint directory '" + path + "'");
+  }
+
+  bool created = false;
+  if (create == Create::yes) {
+    created = ::mkdirat(parent_fd.get(), leaf.c_str(), 0700) == 0;
+    // EEXIST: someone (maybe not us) has it already; it is vetted below like any existing one.
+    if (!created && errno != EEXIST)
+      throw_system_error("mkdir", "endpoint directory '" + path + "'");
+  }
+
+  UniqueFd fd(
+      ::openat(parent_fd.get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    const int error = errno;
+    if (error == ENOENT && create == Create::no) return std::nullopt;
+    struct stat st {};
+    if ((error == ELOOP || error == ENOTDIR) &&
+        ::fstatat(parent_fd.get(), leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      throw_insecure(path, "not a real directory", st);
+    }
+    throw_system_error("open", "endpoint directory '" + path + "'", error);
+  }
+
+  // The umask may have narrowed mkdir's mode; SEC-1 wants exactly 0700.
+  if (created && ::fchmod(fd.get(), 0700) != 0) {
+    throw_system_error("fchmod", "endpoint directory '" + path + "'");
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw_system_error("fstat", "endpoint directory '" + path + "'");
+  if (st.st_uid != ::geteuid()) throw_insecure(path, "owned by another user", st);
+  if ((st.st_mode & 077) != 0) throw_insecure(path, "group or other permission bits are set", st);
+  return EndpointDirectory{std::move(fd), path, true};
+}
+
+bool same_socket_of_ours(int directory_fd, const std::string& name, const struct stat& expected) {
+  struct stat now {};
+  if (::fstatat(directory_fd, name.c_str(), &now, AT_SYMLINK_NOFOLLOW) != 0) return false;
+  return S_ISSOCK(now.st_mode) && now.st_uid == ::geteuid() && now.st_dev == expected.st_dev &&
+         now.st_ino == expected.st_ino;
+}
+
+}  // namespace pipecheck::detail

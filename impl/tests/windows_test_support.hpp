@@ -1,0 +1,84 @@
+// windows_test_support.hpp — scratch roots, handshakes and small helpers for the Windows runtime
+// tests (listener, dial, discovery), which run under Wine in the cross build.
+//
+//   pipecheck::testing::ScratchRoot root;                 // a private temp dir, removed at the end
+//   auto hs = pipecheck::testing::unique_handshake();     // a hash no other test uses
+//   pipecheck::Listener lsn(hs, root.listen(/*queue_size=*/4));
+#pragma once
+
+#include <gtest/gtest.h>
+#include <windows.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+#include "pipecheck/handshake.hpp"
+#include "pipecheck/listener.hpp"
+#include "pipecheck/process.hpp"
+
+namespace pipecheck::testing {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// A directory of its own under %TEMP%, removed with everything in it when the test ends. Marker
+// files (WIN-2) live below it, so tests never touch %LOCALAPPDATA%\pipecheck.
+class ScratchRoot {
+ public:
+  ScratchRoot() {
+    static std::atomic<int> counter{0};
+    const auto base = std::filesystem::temp_directory_path();
+    do {
+      path_ = base / ("pcw-" + std::to_string(current_pid()) + "-" + std::to_string(counter++));
+    } while (!std::filesystem::create_directory(path_));
+  }
+  ~ScratchRoot() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  ScratchRoot(const ScratchRoot&) = delete;
+  ScratchRoot& operator=(const ScratchRoot&) = delete;
+
+  std::string path() const { return path_.string(); }
+
+  NamingOptions naming() const {
+    NamingOptions options;
+    options.root = path();
+    return options;
+  }
+
+  ListenOptions listen(int queue_size) const {
+    ListenOptions options;
+    options.queue_size = queue_size;
+    options.naming = naming();
+    return options;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A handshake whose hash no other test (or test process) shares: the salt names the test.
+inline Handshake unique_handshake() {
+  static std::atomic<int> counter{0};
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  FieldMap fields{{"kind", "wintest"},
+                  {"version", "1"},
+                  {"arch", "*"},
+                  {"salt", std::string(info->test_suite_name()) + "." + info->name() + "-" +
+                               std::to_string(current_pid()) + "-" + std::to_string(counter++)}};
+  return make_handshake("pipecheck", fields);
+}
+
+// A PID that names no running process (for stale entries).
+inline ProcessId dead_pid() {
+  for (ProcessId pid = 4000000; pid < 4001000; pid += 4) {
+    if (!process_alive(pid)) return pid;
+  }
+  throw std::runtime_error("no dead PID found in 4000000..4001000");
+}
+
+}  // namespace pipecheck::testing
