@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,18 @@ struct Context {
   std::vector<int> queue_sizes{1, 2, 4, 8, 16, 64};
   std::vector<int> client_counts{1, 4, 16, 64};
   int attempts_per_cell = 256;  // spread over the clients of a busy-rate cell
+  // Busy-rate cells with clients as processes start at most this many client agents of the named
+  // client implementation (--max-client-processes reference-windows=16); larger cells are
+  // recorded as skipped with the reason, never dropped. Empty: no bound. Measured here, 64
+  // reference-windows clients (Wine processes) start in ~4 s and take ~300 MB in all, so
+  // ci/bench sets none (docs/performance.md).
+  std::map<std::string, int> max_client_processes{};
 };
+
+// The client implementation for a server whose hello reports `platform`: the reference
+// implementation of that platform ("reference-windows" for "windows", else "reference"), so
+// differences between rows of one platform are the server's.
+std::string client_implementation_for(const std::string& platform);
 
 // {"median", "min", "max", "samples": [...]}; the samples in the order they were taken.
 nlohmann::json stats(const std::vector<double>& samples);

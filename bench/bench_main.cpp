@@ -3,13 +3,19 @@
 //   pipecheck_bench --out build/bench/driver.json [--sections discovery,busy,overhead]
 //                   [--impls reference,node,python] [--repetitions 3] [--discovery-sizes 10,100]
 //                   [--queue-sizes 1,2,4,8,16,64] [--clients 1,4,16,64] [--attempts 256]
-// Implementations come from fixtures/impls.json; ones unavailable here are skipped and listed.
+//                   [--max-client-processes reference-windows=16]
+//                   [--skip reference-windows="why it cannot run"]
+// Implementations come from fixtures/impls.json; ones unavailable here are skipped and listed
+// under "skipped" with the reason, and so are the ones named by --skip (ci/bench uses it when
+// the Windows build or the Wine prefix failed). reference-windows needs
+// PIPECHECK_WINDOWS_BUILD_DIR (its agent and wineprefix/): ci/bench sets it up.
 #include <sys/utsname.h>
 
 #include <algorithm>
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -60,11 +66,20 @@ nlohmann::json machine() {
           {"hardware_threads", std::thread::hardware_concurrency()}};
 }
 
+// "NAME=VALUE" -> {NAME, VALUE}.
+std::pair<std::string, std::string> split_pair(const std::string& option, const std::string& text) {
+  const auto equals = text.find('=');
+  if (equals == std::string::npos || equals == 0)
+    throw std::runtime_error("option " + option + ": '" + text + "' is not NAME=VALUE");
+  return {text.substr(0, equals), text.substr(equals + 1)};
+}
+
 int run(int argc, char** argv) {
   std::filesystem::path out = "driver.json";
   std::set<std::string> sections{"discovery", "busy", "overhead"};
   std::vector<std::string> wanted{"reference", "node", "python"};
   bench::Context context;
+  std::map<std::string, std::string> skip;  // --skip: implementation -> reason
   for (int i = 1; i < argc; ++i) {
     const std::string option = argv[i];
     if (i + 1 >= argc) throw std::runtime_error("option " + option + " needs a value");
@@ -90,7 +105,13 @@ int run(int argc, char** argv) {
       context.client_counts = split_ints(option, value);
     else if (option == "--attempts")
       context.attempts_per_cell = split_ints(option, value).at(0);
-    else
+    else if (option == "--max-client-processes") {
+      const auto [name, count] = split_pair(option, value);
+      context.max_client_processes[name] = split_ints(option, count).at(0);
+    } else if (option == "--skip") {
+      const auto [name, reason] = split_pair(option, value);
+      skip[name] = reason;
+    } else
       throw std::runtime_error("unknown option " + option + " (see the comment in bench_main.cpp)");
   }
 
@@ -99,8 +120,12 @@ int run(int argc, char** argv) {
       pipecheck::harness::default_registry_vars());
   nlohmann::json skipped = nlohmann::json::array();
   if (std::find(wanted.begin(), wanted.end(), "reference") == wanted.end())
-    wanted.insert(wanted.begin(), "reference");  // every ratio is against the reference
+    wanted.insert(wanted.begin(), "reference");  // the POSIX baseline and client
   for (const auto& name : wanted) {
+    if (skip.contains(name)) {
+      skipped.push_back({{"implementation", name}, {"reason", skip[name]}});
+      continue;
+    }
     const auto* impl = context.registry.find(name);
     if (impl == nullptr || !impl->available()) {
       skipped.push_back(

@@ -93,30 +93,98 @@ def main():
 
     if "busy" in driver:
         t = driver["busy"]["accept_throughput"]
-        md += ["## Accept throughput across processes (server implementation; reference clients)", "",
-               f"queue {t['queue_size']}, {t['client_threads']} client threads × "
-               f"{t['attempts_per_thread']} closed-loop connections with handshake", "",
-               "| implementation | accept workers | connections/s | ratio to reference |", "|---|---|---|---|"]
-        md += [f"| {r['implementation']} | {r['accept_workers']} | {fmt(r['connections_per_s'])} | "
-               f"{fmt(r['over_reference'])} |" for r in t["rows"]]
-        cells = driver["busy"]["busy"]["cells"]
+        md += ["## Accept throughput across processes (server implementation; clients: the "
+               "reference implementation of the server's platform)", "",
+               f"queue {t['queue_size']} ({t.get('windows_queue_size', t['queue_size'])} on windows, "
+               f"WIN-6), {t['client_threads']} client threads × "
+               f"{t['attempts_per_thread']} closed-loop connections with handshake. Ratios only "
+               "within a platform, to its reference (Linux sockets and Windows pipes under Wine "
+               "are different OS layers).", "",
+               "| implementation | platform | accept workers | connections/s | ratio to | ratio |",
+               "|---|---|---|---|---|---|"]
+        for r in t["rows"]:
+            ratio = r.get("over_baseline", r.get("over_reference"))
+            baseline = r.get("baseline", "reference" if "over_reference" in r else None)
+            md.append(f"| {r['implementation']} | {r.get('platform', 'linux')} | {r['accept_workers']} | "
+                      f"{fmt(r['connections_per_s'])} | {baseline or '—'} | "
+                      f"{fmt(ratio) if baseline else '—'} |")
+        if t.get("seconds_per_server"):
+            md.append("\nSeconds per server: " + ", ".join(
+                f"{k} {v:.1f}" for k, v in t["seconds_per_server"].items()))
+        busy = driver["busy"]["busy"]
+        cells = busy["cells"]
         queues = sorted({c["queue_size"] for c in cells})
-        md += ["", "## Busy-rate curves (1 accept worker, reference clients)", "",
+        md += ["", "## Busy-rate curves (1 accept worker)", "",
+               "Clients: " + busy.get("clients", "reference agents") + ". "
                "Each cell: busy rate median (min–max) over the repetitions; then connect latency "
                "p50 / p99 in µs (medians). Open loop: connect and close at once; closed loop: "
-               "connect, handshake, close. " + driver["busy"]["busy"]["latency_method"] + ".", ""]
+               "connect, handshake, close. " + busy["latency_method"] + ".", ""]
+        if busy.get("seconds_per_server"):
+            md += ["Seconds per server: " + ", ".join(
+                f"{k} {v:.1f}" for k, v in busy["seconds_per_server"].items()) +
+                "; client pools started in (s): " + ", ".join(
+                f"{k} {v:.1f}" for k, v in busy.get("client_pool_start_s", {}).items()), ""]
+
+        def cell_text(c):
+            if c is None:
+                return ""
+            if "skipped" in c:
+                return "skipped"
+            mark = "*" if "queue_size_used" in c else ""
+            return (f"{fmt(c['busy_rate'], digits=2)}{mark}<br>{c['connect_p50_us']['median']:.0f} / "
+                    f"{c['connect_p99_us']['median']:.0f}")
+
+        order = {name: i for i, name in enumerate(driver.get("implementations", []))}
         groups = {}
         for c in cells:
-            groups.setdefault((c["implementation"], c["loop"], c["clients_as"]), []).append(c)
-        for (impl, loop, clients_as), group in groups.items():
-            md += [f"**{impl}, {loop} loop, clients as {clients_as}**", "",
+            groups.setdefault((c["loop"], c["clients_as"], c["implementation"]), []).append(c)
+        for (loop, clients_as, impl), group in sorted(
+                groups.items(), key=lambda g: (g[0][0], g[0][1], order.get(g[0][2], 99))):
+            client = group[0].get("client_implementation", "reference")
+            md += [f"**{impl} ({group[0].get('platform', 'linux')}), {loop} loop, clients as "
+                   f"{clients_as} ({client})**", "",
                    "| clients \\ queue | " + " | ".join(str(q) for q in queues) + " |",
                    "|---" * (len(queues) + 1) + "|"]
             for n in sorted({c["clients"] for c in group}):
                 row = {c["queue_size"]: c for c in group if c["clients"] == n}
-                md.append(f"| {n} | " + " | ".join(
-                    f"{fmt(row[q]['busy_rate'], digits=2)}<br>{row[q]['connect_p50_us']['median']:.0f} / "
-                    f"{row[q]['connect_p99_us']['median']:.0f}" if q in row else "" for q in queues) + " |")
+                md.append(f"| {n} | " + " | ".join(cell_text(row.get(q)) for q in queues) + " |")
+            notes = sorted({c["note"] for c in group if "note" in c})
+            skipped = sorted({c["skipped"] for c in group if "skipped" in c})
+            md += [""] + [f"\\* {n}" for n in notes] + [f"skipped: {s}" for s in skipped]
+            if notes or skipped:
+                md.append("")
+
+        # POSIX vs Windows: the reference implementation of each platform, busy medians side by side.
+        pairs = [(p, w) for p in ("reference",) for w in ("reference-windows",)
+                 if any(c["implementation"] == p for c in cells)
+                 and any(c["implementation"] == w for c in cells)]
+        for posix, windows in pairs:
+            md += [f"### Busy rate, POSIX vs Windows backend ({posix} / {windows}, medians)", ""]
+            for loop in ("closed", "open"):
+                for clients_as in ("processes", "threads"):
+                    by = {(c["implementation"], c["clients"], c["queue_size"]): c for c in cells
+                          if c["loop"] == loop and c["clients_as"] == clients_as}
+                    counts = sorted({k[1] for k in by})
+                    md += [f"**{loop} loop, clients as {clients_as}** (linux / windows)", "",
+                           "| clients \\ queue | " + " | ".join(str(q) for q in queues) + " |",
+                           "|---" * (len(queues) + 1) + "|"]
+
+                    def med(c):
+                        if c is None:
+                            return "?"
+                        if "skipped" in c:
+                            return "skip"
+                        return f"{c['busy_rate']['median']:.2f}" + ("*" if "queue_size_used" in c else "")
+                    for n in counts:
+                        md.append(f"| {n} | " + " | ".join(
+                            f"{med(by.get((posix, n, q)))} / {med(by.get((windows, n, q)))}"
+                            for q in queues) + " |")
+                    md.append("")
+            mine = [c for c in cells if c["implementation"] == windows]
+            if any("queue_size_used" in c for c in mine):
+                md += ["\\* windows: queue 64 runs as 63 (WIN-6)."]
+            if any("skipped" in c for c in mine):
+                md += ["skip: not run, see the cell's reason above."]
             md.append("")
         summary["busy"] = driver["busy"]
 
@@ -135,6 +203,12 @@ def main():
             md.append(f"- `ctest -L conformance`: {c['wall_s']:.1f} s wall, exit code {c['exit_code']}")
         summary["overhead"] = o
         md.append("")
+
+    if (out / "timing.json").exists():
+        timing = summary["timing"] = json.loads((out / "timing.json").read_text())
+        md += ["## ci/bench wall time", "",
+               f"{timing['total_s']:.0f} s in all; phases (s): " + ", ".join(
+                   f"{k} {v:.1f}" for k, v in timing["phases_s"].items()), ""]
 
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "summary.md").write_text("\n".join(md) + "\n")
