@@ -5,24 +5,17 @@
 //
 // Suites come from {build-dir}/suites/manifest.json (written by pipecheck_add_suite). Each suite
 // executable runs with PIPECHECK_IMPLS, PIPECHECK_RUN_ID and its own part report
-// ({report}.parts/{suite}.json, log next to it), bounded by its timeout: on expiry it gets
-// SIGTERM (it then flushes its part), 5 s later SIGKILL, and every check it did not finish
-// becomes an `error` entry saying why. The parts are merged into the report after every change,
-// so an interrupted run keeps everything measured. Exit: 0 no check failed or errored, 1 some
-// did, 2 bad usage. With --expect FILE (fixtures/expected-findings.json) failures listed there
-// are known findings: exit 0 when the report matches the file exactly (no new failure, no listed
-// finding changed or missing), 1 otherwise.
+// ({report}.parts/{suite}.json, log next to it), in a process group of its own with the agents
+// it starts, bounded by its timeout: on expiry, or on SIGINT/SIGTERM to pipecheck run, the
+// group gets SIGTERM (the suite then flushes its part), 5 s later SIGKILL, and every check it
+// did not finish becomes an `error` entry saying why; processes left once it ends are killed.
+// The parts are merged into the report after every change, so an interrupted run keeps
+// everything measured. Exit: 0 no check failed or errored, 1 some did, 2 bad usage, 130/143
+// interrupted by SIGINT/SIGTERM. With --expect FILE (fixtures/expected-findings.json) failures
+// listed there are known findings: exit 0 when the report matches the file exactly (no new failure,
+// no listed finding changed or missing), 1 otherwise.
 //
 //   pipecheck run --impl reference,node,python --expect fixtures/expected-findings.json
-// Boost 1.81 with BOOST_PROCESS_USE_STD_FS uses boost::optional, boost::remove_pointer and
-// <type_traits> without including them.
-#include <boost/optional.hpp>
-#include <boost/type_traits/remove_pointer.hpp>
-#include <type_traits>
-//
-#include <boost/asio/io_context.hpp>
-#include <boost/process/v2.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -47,12 +40,13 @@
 #include "pipecheck/harness/expected_findings.hpp"
 #include "pipecheck/harness/registry.hpp"
 #include "pipecheck/harness/report.hpp"
+#include "stop_signal.hpp"
+#include "suite_process.hpp"
 
 namespace pipecheck::cli {
 namespace {
 
 namespace fs = std::filesystem;
-namespace bp = boost::process::v2;
 namespace harness = pipecheck::harness;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -166,55 +160,53 @@ void set_env(const char* name, const std::string& value) {
 // How a suite process ended.
 struct Ending {
   bool timed_out = false;
+  std::optional<std::string> interrupted_by;  // "SIGINT", "SIGTERM", ...
   int exit_code = 0;
   std::string description;  // "exited with status 1", "timed out after 300 s (killed)"
 };
 
-// Runs `executable args...` with stdout and stderr appended to `log`, bounded by `timeout`.
-// `on_tick` is called about every kPollInterval while it runs.
+// Runs `executable args...` (and whatever it starts) with stdout and stderr appended to `log`,
+// bounded by `timeout` and by a stop request (SIGINT/SIGTERM to `pipecheck run`): either way it
+// gets SIGTERM (a suite then flushes its part report), after kTermGrace SIGKILL. Once it has
+// ended, leftover processes it started are killed. `on_tick` is called about every
+// kPollInterval while it runs.
 template <typename Tick>
 Ending run_bounded(const fs::path& executable, const std::vector<std::string>& args,
                    const fs::path& log, std::chrono::seconds timeout, Tick on_tick) {
   FILE* log_file = std::fopen(log.string().c_str(), "ab");
   if (log_file == nullptr) throw std::runtime_error(log.string() + ": cannot open for writing");
-  boost::asio::io_context context;
   Ending ending;
+  StopSignal& stop = StopSignal::instance();
   try {
-    bp::process process(context, executable, args, bp::process_stdio{nullptr, log_file, log_file});
+    SuiteProcess process(executable, args, log_file);
     const auto deadline = Clock::now() + timeout;
-    // running() reaps the process once it has exited; after that it reports ECHILD.
-    bool exited = false;
-    auto still_running = [&] {
-      boost::system::error_code ec;
-      exited = exited || !process.running(ec) || ec;
-      return !exited;
-    };
-    while (still_running()) {
-      if (Clock::now() >= deadline) {
-        ending.timed_out = true;
-        process.request_exit();  // SIGTERM: the suite flushes its part report
+    while (!process.exited()) {
+      if (Clock::now() >= deadline || stop.wait_until(Clock::now())) {
+        ending.timed_out = Clock::now() >= deadline;
+        ending.interrupted_by = stop.wait_until(Clock::now());
+        process.request_exit();
         const auto grace_end = Clock::now() + kTermGrace;
-        while (still_running() && Clock::now() < grace_end)
+        while (!process.exited() && Clock::now() < grace_end)
           std::this_thread::sleep_for(kPollInterval);
-        if (still_running()) {
-          boost::system::error_code ignored;
-          process.terminate(ignored);
-          process.wait(ignored);
-        }
+        process.kill();
         break;
       }
       on_tick();
-      std::this_thread::sleep_for(kPollInterval);
+      stop.wait_until(Clock::now() + kPollInterval);
     }
-    ending.exit_code = process.exit_code();
+    ending.exit_code = process.finish();
   } catch (const std::exception& e) {
     std::fclose(log_file);
     throw std::runtime_error(executable.string() + ": cannot run: " + e.what());
   }
   std::fclose(log_file);
-  ending.description = ending.timed_out
-                           ? "timed out after " + std::to_string(timeout.count()) + " s (killed)"
-                           : "exited with status " + std::to_string(ending.exit_code);
+  if (ending.interrupted_by) {
+    ending.description = "was stopped by " + *ending.interrupted_by + " to pipecheck run";
+  } else if (ending.timed_out) {
+    ending.description = "timed out after " + std::to_string(timeout.count()) + " s (killed)";
+  } else {
+    ending.description = "exited with status " + std::to_string(ending.exit_code);
+  }
   return ending;
 }
 
@@ -319,10 +311,13 @@ int cmd_run(const std::vector<std::string>& args) {
                  "                     [--build-dir DIR] [--timeout SECONDS] [--expect FILE]\n\n"
               << describe_options(kOptions)
               << "\nexit codes: 0 no check failed or errored (with --expect: the report matches\n"
-                 "the expected findings), 1 otherwise, 2 bad usage\n";
+                 "the expected findings), 1 otherwise, 2 bad usage, 130/143 stopped by\n"
+                 "SIGINT/SIGTERM (the report is written, marked interrupted)\n";
     return 0;
   }
   const ParsedOptions options = parse_options(args, kOptions);
+  // Before any thread starts: SIGINT/SIGTERM become a stop request that ends the running suite.
+  StopSignal::instance().watch_signals();
   const auto impl_option = options.value("impl");
   if (!impl_option) throw UsageError("option --impl is required (e.g. --impl reference)");
   const std::vector<std::string> impl_names = split_list(*impl_option);
@@ -380,7 +375,6 @@ int cmd_run(const std::vector<std::string>& args) {
   for (const auto& name : impl_names) run.implementations.push_back({name, "", "", "", {}});
   const std::string run_id = run.run_id;
   harness::ReportWriter writer(report_file, run);
-  harness::InterruptFlush flush_on_signal(writer);
   set_env("PIPECHECK_IMPLS", *impl_option);
   set_env("PIPECHECK_RUN_ID", run_id);
 
@@ -409,7 +403,8 @@ int cmd_run(const std::vector<std::string>& args) {
     std::cout << "pipecheck run: no suites to run (" << manifest.string()
               << " lists none): the report records an empty run\n";
   Progress progress(suites.size());
-  for (std::size_t i = 0; i < suites.size(); ++i) {
+  StopSignal& stop = StopSignal::instance();
+  for (std::size_t i = 0; i < suites.size() && !stop.wait_until(Clock::now()); ++i) {
     const Suite& suite = suites[i];
     const fs::path part = parts_dir / (suite.name + ".json");
     const fs::path log = parts_dir / (suite.name + ".log");
@@ -476,6 +471,14 @@ int cmd_run(const std::vector<std::string>& args) {
     progress.suite_finished(ending);
     finished_parts.push_back(std::move(result));
     publish(std::nullopt);
+  }
+  if (const auto signal_name = stop.wait_until(Clock::now())) {
+    // Suites not started are not in the report: the run says it was interrupted.
+    writer.interrupt(*signal_name);
+    std::cout << "\n"
+              << harness::summary_table(writer.report()) << "\npipecheck run: interrupted by "
+              << *signal_name << "; report: " << report_file.string() << "\n";
+    return *signal_name == "SIGTERM" ? 143 : 130;
   }
   writer.finish();
 

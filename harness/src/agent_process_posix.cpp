@@ -20,9 +20,12 @@
 //
 #include <boost/process/v2.hpp>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <system_error>
+#include <utility>
 
 #include "agent_process.hpp"
 
@@ -115,9 +118,49 @@ std::vector<std::string> build_environment(const AgentSpec& spec) {
   return out;
 }
 
-std::filesystem::path find_program(const std::string& name) {
+// Whether a file's mode grants `bit` (1 = execute/search) to uid/gid.
+bool mode_grants(const struct stat& info, uid_t uid, gid_t gid, unsigned bit) {
+  if (info.st_uid == uid) return (info.st_mode >> 6) & bit;
+  if (info.st_gid == gid) return (info.st_mode >> 3) & bit;
+  return info.st_mode & bit;
+}
+
+// Whether `uid`/`gid` (without supplementary groups, as the agent runs) can execute `file`:
+// search permission on every directory of its real path and execute permission on the file.
+bool executable_by(const std::filesystem::path& file, uid_t uid, gid_t gid) {
+  std::error_code ec;
+  const std::filesystem::path real = std::filesystem::canonical(file, ec);
+  if (ec) return false;
+  std::filesystem::path walked = "/";
+  for (const auto& part : real.relative_path()) {
+    struct stat directory {};
+    if (::stat(walked.c_str(), &directory) < 0 || !mode_grants(directory, uid, gid, 1)) {
+      return false;
+    }
+    walked /= part;
+  }
+  struct stat info {};
+  return ::stat(real.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+         mode_grants(info, uid, gid, 1);
+}
+
+// The program to run, found on PATH as execvp(3) in the agent's own identity would: an agent
+// that runs as another uid skips PATH entries that uid cannot use (a version manager's shims
+// under root's 0700 home) instead of failing on the first match.
+std::filesystem::path find_program(const std::string& name,
+                                   std::optional<std::pair<uid_t, gid_t>> identity) {
   if (name.find('/') != std::string::npos) return name;
-  return bp::environment::find_executable(name);
+  if (!identity) return bp::environment::find_executable(name);
+  const char* path = std::getenv("PATH");
+  std::string_view directories = path ? path : "/usr/bin:/bin";
+  while (!directories.empty()) {
+    const std::size_t colon = std::min(directories.find(':'), directories.size());
+    const std::filesystem::path candidate =
+        std::filesystem::path(directories.substr(0, colon)) / name;
+    if (executable_by(candidate, identity->first, identity->second)) return candidate;
+    directories.remove_prefix(std::min(colon + 1, directories.size()));
+  }
+  return {};
 }
 
 // Launcher hooks. on_setup runs in the parent (the environment: Boost 1.81 defines
@@ -206,8 +249,15 @@ class PosixProcess final : public Agent::Process {
       }
     }
 
-    std::filesystem::path program = find_program(spec.command[0]);
-    if (program.empty()) spawn_failed(spec, "`" + spec.command[0] + "` is not on PATH");
+    std::optional<std::pair<uid_t, gid_t>> identity;
+    if (setup.change_user) identity.emplace(setup.uid, setup.gid);
+    std::filesystem::path program = find_program(spec.command[0], identity);
+    if (program.empty()) {
+      spawn_failed(spec, "`" + spec.command[0] + "` is not on PATH" +
+                             (identity ? " (as uid " + std::to_string(setup.uid) +
+                                             ": no PATH entry it can execute)"
+                                       : std::string()));
+    }
     std::vector<std::string> args(spec.command.begin() + 1, spec.command.end());
     std::filesystem::path start_dir =
         spec.working_dir.empty() ? std::filesystem::current_path() : spec.working_dir;

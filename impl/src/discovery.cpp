@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "discovery_result.hpp"
+#include "pipecheck/naming.hpp"
+#include "pipecheck/process.hpp"
 
 namespace pipecheck {
 
@@ -33,6 +35,19 @@ DiscoveryResult in_result_order(DiscoveryResult result) {
             [](const RejectedEntry& a, const RejectedEntry& b) { return a.name < b.name; });
   std::sort(result.reclaimed.begin(), result.reclaimed.end());
   return result;
+}
+
+std::optional<ProcessId> endpoint_pid_or_reject(const std::string& name, const std::string& prefix,
+                                                const std::string& hash, DiscoveryResult& result) {
+  const auto pid = parse_endpoint_pid(name, prefix, hash);
+  if (!pid) {
+    const std::size_t pid_start = prefix.size() + 1 + hash.size() + 1;
+    result.rejected.push_back({name, Rejection::malformed_name,
+                               "PID part \"" + name.substr(std::min(pid_start, name.size())) +
+                                   "\" is not a decimal PID without sign or leading zero, 1.." +
+                                   std::to_string(max_process_id()) + " (NAME-4)"});
+  }
+  return pid;
 }
 
 }  // namespace detail

@@ -56,14 +56,8 @@ DiscoveryResult discover(const Handshake& handshake, const DiscoveryOptions& opt
     auto reject = [&](Rejection reason, std::string detail) {
       result.rejected.push_back({name, reason, std::move(detail)});
     };
-    const auto pid = parse_endpoint_pid(name, prefix, handshake.hash);
-    if (!pid) {
-      reject(Rejection::malformed_name,
-             "PID part \"" + name.substr(ours.size()) +
-                 "\" is not a decimal PID without sign or leading zero, 1.." +
-                 std::to_string(max_process_id()) + " (NAME-4)");
-      continue;
-    }
+    const auto pid = detail::endpoint_pid_or_reject(name, prefix, handshake.hash, result);
+    if (!pid) continue;
     struct stat st {};
     if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone
     if (!S_ISSOCK(st.st_mode)) {

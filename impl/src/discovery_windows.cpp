@@ -99,14 +99,8 @@ DiscoveryResult discover_windows(const Handshake& handshake, const DiscoveryOpti
     auto reject = [&](Rejection reason, std::string detail) {
       result.rejected.push_back({name, reason, std::move(detail)});
     };
-    const auto pid = parse_endpoint_pid(name, prefix, handshake.hash);
-    if (!pid) {
-      reject(Rejection::malformed_name,
-             "PID part \"" + name.substr(ours.size()) +
-                 "\" is not a decimal PID without sign or leading zero, 1.." +
-                 std::to_string(max_process_id()) + " (NAME-4)");
-      continue;
-    }
+    const auto pid = detail::endpoint_pid_or_reject(name, prefix, handshake.hash, result);
+    if (!pid) continue;
     const std::string pipe_path = std::string(kPipeNamespace) + name;
     if (used == ListingSource::markers) {
       if ((entry.attributes & (FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT)) != 0) {

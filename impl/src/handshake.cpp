@@ -1,5 +1,5 @@
 // Hash profiles (docs/spec.md HASH-*): validate the handshake fields, build the canonical key and
-// hash it. Every error message starts with "field '<name>': " so callers can name the field.
+// hash it. Every error names its field (Error::field(), and "field '<name>': " in the message).
 #include "pipecheck/handshake.hpp"
 
 #include <array>
@@ -17,8 +17,8 @@ namespace {
 constexpr std::uint32_t kMaxVersionPart = 2147483647;
 
 [[noreturn]] void fail(std::string_view field, const std::string& problem, std::string_view rule) {
-  throw Error(Errc::invalid_field,
-              "field '" + std::string(field) + "': " + problem + " (" + std::string(rule) + ")");
+  throw Error::bad_field(
+      field, "field '" + std::string(field) + "': " + problem + " (" + std::string(rule) + ")");
 }
 
 // Shows a value in a message: quoted, with control and non-ASCII bytes as \xNN.

@@ -122,9 +122,9 @@ void Listener::Impl::bind_or_reclaim(const sockaddr_un& address) {
   reclaim_existing();
   if (::bind(listen_fd.get(), raw, sizeof address) == 0) return;
   if (errno == EADDRINUSE) {
-    throw Error(Errc::address_in_use, "endpoint '" + endpoint.path +
-                                          "' was taken again while reclaiming it (PID " +
-                                          std::to_string(endpoint.pid) + ")");
+    throw Error::in_use_by(endpoint.pid, "endpoint '" + endpoint.path +
+                                             "' was taken again while reclaiming it (PID " +
+                                             std::to_string(endpoint.pid) + ")");
   }
   detail::throw_system_error("bind", endpoint.path);
 }
@@ -140,9 +140,9 @@ void Listener::Impl::reclaim_existing() {
   const std::string held =
       "address in use: '" + endpoint.path + "' (PID " + std::to_string(endpoint.pid) + ") ";
   if (!S_ISSOCK(existing.st_mode) || existing.st_uid != ::geteuid()) {
-    throw Error(Errc::address_in_use, held + "is a " + detail::file_kind(existing.st_mode) +
-                                          " owned by uid " + std::to_string(existing.st_uid) +
-                                          ", not a socket of ours; left untouched");
+    throw Error::in_use_by(endpoint.pid, held + "is a " + detail::file_kind(existing.st_mode) +
+                                             " owned by uid " + std::to_string(existing.st_uid) +
+                                             ", not a socket of ours; left untouched");
   }
   const DialResult probe = dial_once(endpoint.path, std::chrono::milliseconds(100));
   if (probe.outcome == DialOutcome::absent) return;
@@ -154,10 +154,10 @@ void Listener::Impl::reclaim_existing() {
   const bool stale = probe.outcome == DialOutcome::refused && !pid_alive;
 #endif
   if (!stale) {
-    throw Error(Errc::address_in_use,
-                held + "is held by a live listener (PID " + std::to_string(endpoint.pid) +
-                    (pid_alive ? " is alive" : " is not running") + "; connect gave " +
-                    std::string(to_string(probe.outcome)) + ")");
+    throw Error::in_use_by(
+        endpoint.pid, held + "is held by a live listener (PID " + std::to_string(endpoint.pid) +
+                          (pid_alive ? " is alive" : " is not running") + "; connect gave " +
+                          std::string(to_string(probe.outcome)) + ")");
   }
   if (detail::same_socket_of_ours(directory_fd.get(), name, existing)) {
     ::unlinkat(directory_fd.get(), name.c_str(), 0);

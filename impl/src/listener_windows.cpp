@@ -74,10 +74,11 @@ void Listener::Impl::create(const Handshake& handshake, const ListenOptions& opt
       endpoint_for(handshake, options.pid != 0 ? options.pid : current_pid(), options.naming);
   pipe_path = detail::to_wide(endpoint.path);
   if (options.queue_size > kMaxQueue) {
-    throw Error(Errc::invalid_field, "field 'queue_size': " + std::to_string(options.queue_size) +
-                                         " is over " + std::to_string(kMaxQueue) +
-                                         ", the most pipe instances one Windows listener keeps "
-                                         "ready (WIN-6)");
+    throw Error::bad_field(
+        "queue_size", "field 'queue_size': " + std::to_string(options.queue_size) + " is over " +
+                          std::to_string(kMaxQueue) +
+                          ", the most pipe instances one Windows listener keeps "
+                          "ready (WIN-6)");
   }
   queue = std::max(options.queue_size, 1);  // LSN-1: 0 and 1 are the legacy slot
   close_event.reset(::CreateEventW(nullptr, TRUE, FALSE, nullptr));
@@ -90,10 +91,10 @@ void Listener::Impl::create(const Handshake& handshake, const ListenOptions& opt
         detail::create_marker(detail::marker_directory(handshake, options.naming), endpoint.name);
   } catch (const Error& e) {
     if (e.code() != Errc::address_in_use) throw;
-    throw Error(Errc::address_in_use, "address in use: pipe '" + endpoint.path + "' (PID " +
-                                          std::to_string(endpoint.pid) + ", " +
-                                          (process_alive(endpoint.pid) ? "alive" : "not running") +
-                                          "): " + e.what());
+    throw Error::in_use_by(
+        endpoint.pid,
+        "address in use: pipe '" + endpoint.path + "' (PID " + std::to_string(endpoint.pid) + ", " +
+            (process_alive(endpoint.pid) ? "alive" : "not running") + "): " + e.what());
   }
 
   slots = std::vector<Slot>(static_cast<std::size_t>(queue));
@@ -105,12 +106,12 @@ void Listener::Impl::create(const Handshake& handshake, const ListenOptions& opt
     if (i == 0 && (error == ERROR_ACCESS_DENIED || error == ERROR_PIPE_BUSY)) {
       // SEC-6, LSN-6: someone holds an instance of this name. Pipes vanish with their process,
       // so there is nothing stale to reclaim.
-      throw Error(Errc::address_in_use,
-                  "address in use: pipe '" + endpoint.path + "' (PID " +
-                      std::to_string(endpoint.pid) + ", " +
-                      (process_alive(endpoint.pid) ? "alive" : "not running") +
-                      ") already has an instance; FILE_FLAG_FIRST_PIPE_INSTANCE refused (" +
-                      detail::win_error_text("CreateNamedPipeW", error) + ")");
+      throw Error::in_use_by(
+          endpoint.pid, "address in use: pipe '" + endpoint.path + "' (PID " +
+                            std::to_string(endpoint.pid) + ", " +
+                            (process_alive(endpoint.pid) ? "alive" : "not running") +
+                            ") already has an instance; FILE_FLAG_FIRST_PIPE_INSTANCE refused (" +
+                            detail::win_error_text("CreateNamedPipeW", error) + ")");
     }
     detail::throw_win_error("CreateNamedPipeW", endpoint.path, error);
   }

@@ -15,7 +15,7 @@ namespace {
 void check_prefix(std::string_view prefix) {
   constexpr std::string_view kRule = "(NAME-2: expected 1 to 32 characters of [A-Za-z0-9._])";
   if (prefix.empty() || prefix.size() > 32) {
-    throw Error(Errc::invalid_field, "field 'prefix': \"" + std::string(prefix) + "\" is " +
+    throw Error::bad_field("prefix", "field 'prefix': \"" + std::string(prefix) + "\" is " +
                                          std::to_string(prefix.size()) + " characters long " +
                                          std::string(kRule));
   }
@@ -24,7 +24,7 @@ void check_prefix(std::string_view prefix) {
     bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                    c == '.' || c == '_';
     if (!allowed) {
-      throw Error(Errc::invalid_field, "field 'prefix': forbidden character at offset " +
+      throw Error::bad_field("prefix", "field 'prefix': forbidden character at offset " +
                                            std::to_string(i) + " " + std::string(kRule));
     }
   }
@@ -40,9 +40,9 @@ std::string effective_prefix(const Handshake& handshake, const NamingOptions& op
 
 std::string endpoint_name(std::string_view prefix, std::string_view hash, ProcessId pid) {
   if (pid < 1 || pid > max_process_id()) {
-    throw Error(Errc::invalid_field, "field 'pid': " + std::to_string(pid) +
-                                         " is out of range (NAME-3: expected 1.." +
-                                         std::to_string(max_process_id()) + ")");
+    throw Error::bad_field("pid", "field 'pid': " + std::to_string(pid) +
+                                      " is out of range (NAME-3: expected 1.." +
+                                      std::to_string(max_process_id()) + ")");
   }
   return std::string(prefix) + "-" + std::string(hash) + "-" + std::to_string(pid);
 }

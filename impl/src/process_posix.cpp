@@ -1,15 +1,19 @@
+#include <unistd.h>
 #include <cerrno>
 #include <climits>
 #include <csignal>
-#include <unistd.h>
 
 #include "pipecheck/process.hpp"
 
 namespace pipecheck {
 
-ProcessId current_pid() { return ::getpid(); }
+ProcessId current_pid() {
+  return ::getpid();
+}
 
-ProcessId max_process_id() { return INT_MAX; }
+ProcessId max_process_id() {
+  return INT_MAX;
+}
 
 bool process_alive(ProcessId pid) {
   if (pid <= 0 || pid > max_process_id()) return false;

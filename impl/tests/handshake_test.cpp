@@ -55,6 +55,7 @@ void expect_invalid(std::string_view profile, const FieldMap& fields, const std:
                     const std::string& rule) {
   Error e = rejection(profile, fields);
   EXPECT_EQ(e.code(), Errc::invalid_field) << e.what();
+  EXPECT_EQ(e.field(), field) << e.what();
   EXPECT_EQ(std::string(e.what()).rfind("field '" + field + "': ", 0), 0u) << e.what();
   EXPECT_NE(std::string(e.what()).find(rule), std::string::npos) << e.what();
 }
@@ -119,6 +120,7 @@ TEST(CanonicalVersion, RejectsWithFieldAndRule) {
       ADD_FAILURE() << "accepted \"" << bad << "\"";
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), Errc::invalid_field);
+      EXPECT_EQ(e.field(), "version");
       EXPECT_EQ(std::string(e.what()).rfind("field 'version': ", 0), 0u) << e.what();
       EXPECT_NE(std::string(e.what()).find("HASH-3"), std::string::npos) << e.what();
     }

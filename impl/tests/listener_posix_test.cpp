@@ -204,6 +204,7 @@ TEST(ListenerPosix, LiveListenerHoldingTheNameIsAddressInUseNamingThePid) {
     FAIL() << "a second listener took a live endpoint";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Errc::address_in_use);
+    EXPECT_EQ(e.holder_pid(), current_pid());
     EXPECT_NE(std::string(e.what()).find("PID " + std::to_string(current_pid())), std::string::npos)
         << e.what();
   }

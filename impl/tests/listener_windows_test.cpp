@@ -70,6 +70,7 @@ TEST(WindowsListener, QueueOverTheWaitLimitIsAClearError) {
     FAIL() << "queue_size 64 was accepted";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Errc::invalid_field);
+    EXPECT_EQ(e.field(), "queue_size");
     EXPECT_NE(std::string(e.what()).find("queue_size"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("63"), std::string::npos) << e.what();
   }
@@ -186,6 +187,7 @@ TEST(WindowsListener, SecondListenerOfTheSameNameIsAddressInUse) {
       ADD_FAILURE() << "a second listener took " << first.endpoint().path;
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), Errc::address_in_use) << e.what();
+      EXPECT_EQ(e.holder_pid(), current_pid());
       EXPECT_NE(std::string(e.what()).find("PID " + std::to_string(current_pid())),
                 std::string::npos)
           << e.what();

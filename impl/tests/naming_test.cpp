@@ -55,6 +55,7 @@ TEST(EndpointName, RejectsPidOutOfRange) {
       ADD_FAILURE() << "accepted pid " << pid;
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), Errc::invalid_field);
+      EXPECT_EQ(e.field(), "pid");
       EXPECT_EQ(std::string(e.what()).rfind("field 'pid': ", 0), 0u) << e.what();
     }
   }
@@ -86,6 +87,7 @@ TEST(EndpointName, PrefixRule) {
       ADD_FAILURE() << "accepted prefix " << bad;
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), Errc::invalid_field);
+      EXPECT_EQ(e.field(), "prefix");
       EXPECT_EQ(std::string(e.what()).rfind("field 'prefix': ", 0), 0u) << e.what();
       EXPECT_NE(std::string(e.what()).find("NAME-2"), std::string::npos) << e.what();
     }

@@ -32,7 +32,8 @@ class Connection {
   void write_all(std::string_view bytes);
   // Reads one '\n'-terminated line (without the '\n'), at most max_bytes, within timeout.
   // nullopt on timeout, end of stream or an over-long line.
-  std::optional<std::string> read_line(std::chrono::milliseconds timeout, std::size_t max_bytes = 256);
+  std::optional<std::string> read_line(std::chrono::milliseconds timeout,
+                                       std::size_t max_bytes = 256);
   // True when the peer has closed its end (reads end-of-stream) within timeout.
   bool wait_peer_closed(std::chrono::milliseconds timeout);
   // The peer's user (uid in decimal / SID string) from the OS, if the OS tells.

@@ -32,9 +32,9 @@ std::string_view to_string(DialOutcome outcome);
 
 struct DialResult {
   DialOutcome outcome = DialOutcome::other;
-  int system_error = 0;   // errno / GetLastError() of the failing call, 0 on ok
-  std::string detail;     // human-readable: the call and the error text
-  int attempts = 1;       // dial_with_retry: how many attempts were made
+  int system_error = 0;                  // errno / GetLastError() of the failing call, 0 on ok
+  std::string detail;                    // human-readable: the call and the error text
+  int attempts = 1;                      // dial_with_retry: how many attempts were made
   std::optional<Connection> connection;  // set when outcome == ok
 };
 

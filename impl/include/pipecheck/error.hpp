@@ -5,13 +5,18 @@
 // field, the rule and what was expected. Runtime outcomes that callers branch on (dial outcomes,
 // accept results) are values, not exceptions.
 //
+// An invalid_field error also names its field in field(); an address_in_use error the PID in
+// the endpoint name that holds the address in holder_pid().
+//
 //   try {
 //     auto hs = pipecheck::make_handshake("pipecheck", fields);
 //   } catch (const pipecheck::Error& e) {
-//     if (e.code() == pipecheck::Errc::invalid_field) std::cerr << e.what() << "\n";
+//     if (e.code() == pipecheck::Errc::invalid_field) std::cerr << e.field() << ": " << e.what();
 //   }
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -33,10 +38,20 @@ std::string_view to_string(Errc code);
 class Error : public std::runtime_error {
  public:
   Error(Errc code, const std::string& message) : std::runtime_error(message), code_(code) {}
+
+  // Errc::invalid_field about `field` ("kind", "prefix", "queue_size", ...).
+  static Error bad_field(std::string_view field, const std::string& message);
+  // Errc::address_in_use: the endpoint of PID `holder` is in the way.
+  static Error in_use_by(std::int64_t holder, const std::string& message);
+
   Errc code() const noexcept { return code_; }
+  const std::string& field() const noexcept { return field_; }  // "" when about no one field
+  std::optional<std::int64_t> holder_pid() const noexcept { return holder_pid_; }
 
  private:
   Errc code_;
+  std::string field_;
+  std::optional<std::int64_t> holder_pid_;
 };
 
 }  // namespace pipecheck

@@ -7,7 +7,8 @@
 //   pipecheck::FieldMap fields{{"kind", "worker"}, {"version", "17.8"}, {"arch", "*"},
 //                              {"salt", "tools-dir"}};        // "user" defaults to the caller
 //   pipecheck::Handshake hs = pipecheck::make_handshake("pipecheck", fields);
-//   // hs.key  == "pipecheck/1\nkind=worker\nversion=17.8.0.0\narch=x64\nsalt=tools-dir\nuser=1000\n"
+//   // hs.key  ==
+//   "pipecheck/1\nkind=worker\nversion=17.8.0.0\narch=x64\nsalt=tools-dir\nuser=1000\n"
 //   // hs.hash == 32 chars of [a-z2-7]
 #pragma once
 

@@ -28,9 +28,9 @@
 namespace pipecheck {
 
 struct ListenOptions {
-  int queue_size = 1;     // backlog / ready instances; <= 1 means the legacy single slot
-  NamingOptions naming;   // root and prefix
-  ProcessId pid = 0;      // 0: the current process (tests may name another, e.g. a dead one)
+  int queue_size = 1;    // backlog / ready instances; <= 1 means the legacy single slot
+  NamingOptions naming;  // root and prefix
+  ProcessId pid = 0;     // 0: the current process (tests may name another, e.g. a dead one)
 };
 
 enum class AcceptStatus {

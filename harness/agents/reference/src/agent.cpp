@@ -53,7 +53,7 @@ void Agent::handle(std::string_view line) {
   } catch (const ProtocolError& error) {
     out_.reply_error(id, error);
   } catch (const pipecheck::Error& error) {
-    out_.reply_error(id, from_impl_error(error, handshake_field_names()));
+    out_.reply_error(id, from_impl_error(error));
   } catch (const std::exception& error) {
     out_.reply_error(id, ProtocolError("internal", error.what(), false));
   }

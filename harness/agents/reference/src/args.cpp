@@ -98,8 +98,4 @@ pipecheck::ProcessId read_pid(Args& args) {
   return args.integer("pid", pipecheck::current_pid(), 1, pipecheck::max_process_id());
 }
 
-std::vector<std::string> handshake_field_names() {
-  return {"kind", "version", "arch", "salt", "user", "options", "session", "prefix", "root"};
-}
-
 }  // namespace pipecheck::agent

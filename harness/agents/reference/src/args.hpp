@@ -54,8 +54,6 @@ struct HandshakeArgs {
 HandshakeArgs read_handshake_args(Args& args);
 // The optional `pid` argument; defaults to the agent's own PID.
 pipecheck::ProcessId read_pid(Args& args);
-// Names an invalid_field error may refer to: every handshake field, `prefix`, `root`.
-std::vector<std::string> handshake_field_names();
 
 // Runs `body` and turns a pipecheck::Error into a ProtocolError naming the field.
 template <typename Body>
@@ -63,7 +61,7 @@ auto mapping_impl_errors(Body&& body) -> decltype(body()) {
   try {
     return body();
   } catch (const pipecheck::Error& error) {
-    throw from_impl_error(error, handshake_field_names());
+    throw from_impl_error(error);
   }
 }
 

@@ -5,14 +5,13 @@
 //
 //   throw ProtocolError::bad_request("arg 'count': expected an integer, got string");
 //   throw ProtocolError::invalid_argument("threads", "must be 1..4096, got 0");
-//   catch (const pipecheck::Error& e) { reply_error(id, from_impl_error(e, field_names)); }
+//   catch (const pipecheck::Error& e) { reply_error(id, from_impl_error(e)); }
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -42,10 +41,8 @@ class ProtocolError : public std::runtime_error {
   bool definite_;
 };
 
-// Maps an error of the reference implementation to a protocol error. For invalid_field the field
-// is read from the message (`field 'x'`, else the first of `candidates` quoted in it); for
-// address_in_use the holder from `pid N`.
-ProtocolError from_impl_error(const pipecheck::Error& error,
-                              const std::vector<std::string>& candidates);
+// Maps an error of the reference implementation to a protocol error, with the field of an
+// invalid_field error and the holder PID of an address_in_use error.
+ProtocolError from_impl_error(const pipecheck::Error& error);
 
 }  // namespace pipecheck::agent

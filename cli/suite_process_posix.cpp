@@ -1,0 +1,94 @@
+// POSIX: the suite leads a process group of its own; signals go to the whole group. The suite is
+// reaped only after the group is killed, so its PID (the group's id) cannot be reused meanwhile.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+// Boost 1.81 with BOOST_PROCESS_USE_STD_FS uses boost::optional, boost::remove_pointer and
+// <type_traits> without including them.
+#include <boost/optional.hpp>
+#include <boost/type_traits/remove_pointer.hpp>
+#include <type_traits>
+//
+#include <boost/asio/io_context.hpp>
+#include <boost/process/v2.hpp>
+
+#include "suite_process.hpp"
+
+namespace pipecheck::cli {
+
+namespace bp = boost::process::v2;
+
+namespace {
+
+// Runs in the child between fork and exec (async-signal-safe calls only): a new process group,
+// and the signal state of a fresh process (`pipecheck run` blocks SIGINT/SIGTERM for sigwait).
+struct OwnProcessGroup {
+  bp::error_code on_exec_setup(bp::posix::default_launcher&, const std::filesystem::path&,
+                               const char* const*&) const {
+    if (::setpgid(0, 0) < 0) return {errno, bp::system_category()};
+    ::signal(SIGPIPE, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    return {};
+  }
+};
+
+}  // namespace
+
+struct SuiteProcess::Impl {
+  pid_t pid = -1;
+  bool reaped = false;
+  int status = 0;
+};
+
+SuiteProcess::SuiteProcess(const std::filesystem::path& executable,
+                           const std::vector<std::string>& args, std::FILE* log)
+    : impl_(std::make_unique<Impl>()) {
+  boost::asio::io_context context;
+  bp::process process(context, executable, args, bp::process_stdio{nullptr, log, log},
+                      OwnProcessGroup{});
+  impl_->pid = process.id();
+  process.detach();  // from here on this object waits for it
+}
+
+SuiteProcess::~SuiteProcess() {
+  if (impl_ && !impl_->reaped) finish();
+}
+
+bool SuiteProcess::exited() {
+  if (impl_->reaped) return true;
+  siginfo_t info{};
+  // WNOWAIT: the suite stays a zombie, which keeps its PID and so its group id reserved.
+  if (::waitid(P_PID, static_cast<id_t>(impl_->pid), &info, WEXITED | WNOHANG | WNOWAIT) < 0) {
+    return errno == ECHILD;
+  }
+  return info.si_pid != 0;
+}
+
+void SuiteProcess::request_exit() {
+  if (!impl_->reaped) ::kill(-impl_->pid, SIGTERM);
+}
+
+void SuiteProcess::kill() {
+  if (!impl_->reaped) ::kill(-impl_->pid, SIGKILL);
+}
+
+int SuiteProcess::finish() {
+  if (!impl_->reaped) {
+    ::kill(-impl_->pid, SIGKILL);  // agents the suite left behind, and the suite if it still runs
+    while (::waitpid(impl_->pid, &impl_->status, 0) < 0 && errno == EINTR) {
+    }
+    impl_->reaped = true;
+  }
+  if (WIFEXITED(impl_->status)) return WEXITSTATUS(impl_->status);
+  if (WIFSIGNALED(impl_->status)) return 128 + WTERMSIG(impl_->status);
+  return -1;
+}
+
+}  // namespace pipecheck::cli
