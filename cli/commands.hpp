@@ -25,6 +25,7 @@ int cmd_hash(const std::vector<std::string>& args);
 int cmd_discover(const std::vector<std::string>& args);
 int cmd_serve(const std::vector<std::string>& args);
 int cmd_dial(const std::vector<std::string>& args);
+// Built only with the harness (PIPECHECK_CLI_HARNESS=1, the POSIX build).
 int cmd_run(const std::vector<std::string>& args);
 int cmd_report(const std::vector<std::string>& args);
 

@@ -1,4 +1,5 @@
-// pipecheck — the command line: compute hashes, discover, serve and dial rendezvous endpoints.
+// pipecheck — the command line: compute hashes, discover, serve and dial rendezvous endpoints,
+// and (in the POSIX build, which has the harness) run the conformance suites and export reports.
 //
 //   pipecheck hash --kind worker --version 17.8 --arch '*' --salt tools --json
 //   pipecheck serve --kind worker --version 17.8 --arch '*' --salt tools --count 1
@@ -6,11 +7,19 @@
 // Exit codes: 0 success, 1 failure (an outcome or an OS error), 2 bad input.
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "arguments.hpp"
 #include "commands.hpp"
 #include "options.hpp"
 #include "pipecheck/error.hpp"
+
+// 1: `run` and `report` are built (the harness is linked); 0: the Windows build, which has no
+// harness. Set by cli/CMakeLists.txt.
+#ifndef PIPECHECK_CLI_HARNESS
+#error "PIPECHECK_CLI_HARNESS is not defined (cli/CMakeLists.txt sets it to 1 or 0)"
+#endif
 
 namespace {
 
@@ -25,11 +34,23 @@ constexpr Command kCommands[] = {
     {"serve", "listen on the endpoint of a handshake and answer wire handshakes",
      pipecheck::cli::cmd_serve},
     {"dial", "connect to an endpoint and do the client wire handshake", pipecheck::cli::cmd_dial},
+#if PIPECHECK_CLI_HARNESS
     {"run", "run the conformance suites against implementations and write a report",
      pipecheck::cli::cmd_run},
     {"report", "export a report to CTRF, merge, validate or summarise reports",
      pipecheck::cli::cmd_report},
+#endif
 };
+
+#if !PIPECHECK_CLI_HARNESS
+// Subcommands of the POSIX build that need the harness, which this (Windows) build has not.
+constexpr std::string_view kHarnessCommands[] = {"run", "report"};
+constexpr std::string_view kWithoutHarness =
+    "not in this build: run and report need the harness, and this Windows build has no harness\n"
+    "(it has hash, discover, serve and dial). Run `pipecheck run --impl reference-windows` on\n"
+    "Linux instead (and `pipecheck report` there): it runs the suites against the Windows\n"
+    "reference agent under Wine; see docs/windows-leg.md.\n";
+#endif
 
 void print_usage(std::ostream& out) {
   out << "usage: pipecheck <command> [options]   (pipecheck <command> --help for its options)\n\n"
@@ -39,21 +60,22 @@ void print_usage(std::ostream& out) {
     name.resize(10, ' ');
     out << "  " << name << command.summary << "\n";
   }
+#if !PIPECHECK_CLI_HARNESS
+  out << "\n" << kWithoutHarness;
+#endif
   out << "\nexit codes: 0 success, 1 failure, 2 bad input\n";
 }
 
-// "field 'version': ..." -> "option --version: field 'version': ..." (fields are options).
+// "field 'version': ..." -> "option --version: field 'version': ..." (fields are options; the
+// field queue_size is the option --queue-size).
 std::string with_option_name(const pipecheck::Error& error) {
-  std::string message = error.what();
+  const std::string message = error.what();
   if (error.code() == pipecheck::Errc::unknown_profile) return "option --profile: " + message;
-  constexpr std::string_view kField = "field '";
-  if (message.rfind(kField, 0) == 0) {
-    auto end = message.find('\'', kField.size());
-    if (end != std::string::npos) {
-      return "option --" + message.substr(kField.size(), end - kField.size()) + ": " + message;
-    }
-  }
-  return message;
+  if (error.field().empty()) return message;
+  std::string option = error.field();
+  for (char& c : option)
+    if (c == '_') c = '-';
+  return "option --" + option + ": " + message;
 }
 
 bool is_input_error(pipecheck::Errc code) {
@@ -64,7 +86,13 @@ bool is_input_error(pipecheck::Errc code) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
+  std::vector<std::string> args;
+  try {
+    args = pipecheck::cli::arguments(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "pipecheck: " << e.what() << "\n";
+    return 2;
+  }
   if (args.empty()) {
     print_usage(std::cerr);
     return 2;
@@ -93,6 +121,13 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+#if !PIPECHECK_CLI_HARNESS
+  for (auto name : kHarnessCommands) {
+    if (args[0] != name) continue;
+    std::cerr << "pipecheck " << name << ": " << kWithoutHarness;
+    return 2;
+  }
+#endif
   std::cerr << "pipecheck: unknown command \"" << args[0] << "\"\n\n";
   print_usage(std::cerr);
   return 2;

@@ -21,7 +21,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="pc-broken-") as scratch:
         report_file = os.path.join(scratch, "broken.json")
         run = subprocess.run(
-            [args.pipecheck, "run", "--impl", ",".join(BROKEN), "--suite", "wire",
+            [*args.command, "run", "--impl", ",".join(BROKEN), "--suite", "wire",
              "--registry", registry, "--report", report_file],
             capture_output=True, timeout=RUN_BOUND_S)
         output = run.stdout.decode("utf-8", "replace") + run.stderr.decode("utf-8", "replace")
@@ -31,7 +31,7 @@ def main():
         if not os.path.exists(report_file):
             return checks.finish()
 
-        validated = subprocess.run([args.pipecheck, "report", "validate", report_file],
+        validated = subprocess.run([*args.command, "report", "validate", report_file],
                                    capture_output=True, timeout=60)
         checks.expect(validated.returncode == 0, "the report is schema-valid",
                       validated.stdout.decode() + validated.stderr.decode())

@@ -1,4 +1,9 @@
-"""Shared helpers of the pipecheck CLI tests: argument parsing, bounded runs, checks."""
+"""Shared helpers of the pipecheck CLI tests: argument parsing, bounded runs, checks.
+
+Every test takes --pipecheck and --fixtures; the cross build also passes --platform windows (the
+platform pipecheck was built for) and --emulator (ci/wine/run, once per word of the command
+prefix), and every run goes through `args.command`: [*emulator, pipecheck].
+"""
 
 import argparse
 import json
@@ -12,16 +17,25 @@ def arguments():
     parser = argparse.ArgumentParser()
     parser.add_argument("--pipecheck", required=True, help="the pipecheck executable")
     parser.add_argument("--fixtures", required=True, help="the fixtures/ directory")
-    return parser.parse_args()
+    parser.add_argument("--platform", choices=("posix", "windows"), default="posix",
+                        help="what pipecheck was built for (default posix)")
+    parser.add_argument("--emulator", action="append", default=[], metavar="WORD",
+                        help="command prefix every run goes through, one word per --emulator "
+                             "(the cross build: ci/wine/run)")
+    args = parser.parse_args()
+    args.command = [*args.emulator, args.pipecheck]
+    args.windows = args.platform == "windows"
+    return args
 
 
-def run(pipecheck, *args, env=None):
-    """Runs pipecheck to completion (bounded) and returns the CompletedProcess (bytes)."""
-    return subprocess.run([pipecheck, *args], capture_output=True, timeout=RUN_TIMEOUT_S, env=env)
+def run(command, *args, env=None):
+    """Runs `command` (args.command) with `args` to completion (bounded); the CompletedProcess
+    (bytes)."""
+    return subprocess.run([*command, *args], capture_output=True, timeout=RUN_TIMEOUT_S, env=env)
 
 
-def run_json(pipecheck, *args):
-    result = run(pipecheck, *args, "--json")
+def run_json(command, *args):
+    result = run(command, *args, "--json")
     lines = result.stdout.decode("utf-8").splitlines()
     return result, [json.loads(line) for line in lines if line]
 

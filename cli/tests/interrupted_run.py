@@ -40,7 +40,7 @@ def main():
         pids_file = os.path.join(scratch, "pids")
         report_file = os.path.join(scratch, "report.json")
         env = dict(os.environ, HANGING_SUITE_PIDS=pids_file)
-        run = subprocess.Popen([args.pipecheck, "run", "--impl", "reference",
+        run = subprocess.Popen([*args.command, "run", "--impl", "reference",
                                 "--build-dir", build_dir, "--report", report_file],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + START_BOUND_S
@@ -80,7 +80,7 @@ def main():
 
         if not checks.expect(os.path.exists(report_file), "the report is written", text[-2000:]):
             return checks.finish()
-        validated = subprocess.run([args.pipecheck, "report", "validate", report_file],
+        validated = subprocess.run([*args.command, "report", "validate", report_file],
                                    capture_output=True, timeout=60)
         checks.expect(validated.returncode == 0, "the report is schema-valid",
                       validated.stdout.decode() + validated.stderr.decode())
