@@ -171,12 +171,29 @@ class Bench {
   // Seconds spent starting each client pool (implementation -> s).
   nlohmann::json client_start_s() const { return client_start_s_; }
 
+  // An implementation whose agents failed (crashed, hung, refused) is not run again: its later
+  // rows and cells say why instead. Returns nullptr while it has not failed.
+  const std::string* failure(const std::string& impl) const {
+    const auto found = failed_.find(impl);
+    return found == failed_.end() ? nullptr : &found->second;
+  }
+  void fail(const std::string& impl, const std::string& reason) { failed_.emplace(impl, reason); }
+  // The server's platform, or "unknown" when its agent could not be started.
+  std::string platform_or_unknown(const std::string& impl) {
+    try {
+      return platform(impl);
+    } catch (const std::exception&) {
+      return "unknown";
+    }
+  }
+
  private:
   const Context& context_;
   pipecheck::harness::ScratchDir scratch_;
   std::map<std::string, std::unique_ptr<Agent>> servers_;
   std::map<std::string, std::vector<std::unique_ptr<Agent>>> clients_;  // per client impl
   std::map<std::string, double> client_start_s_;
+  std::map<std::string, std::string> failed_;  // implementation -> why it stopped being run
   int round_ = 0;
 };
 
@@ -193,15 +210,20 @@ nlohmann::json throughput(Bench& bench, const Context& context) {
     for (int rep = 0; rep < context.repetitions; ++rep) {
       std::map<std::string, double> rate_of;  // this repetition's rate per implementation
       for (const auto& impl : context.implementations) {
+        if (bench.failure(impl)) continue;
         const auto begin = std::chrono::steady_clock::now();
-        const Round r = bench.run(impl, {.queue_size = bench.queue_for(impl, 64),
-                                         .accept_workers = workers,
-                                         .client_agents = 1,
-                                         .threads_per_agent = kThroughputThreads,
-                                         .attempts_per_thread = kThroughputAttemptsPerThread});
-        rate_of[impl] = static_cast<double>(r.ok - r.handshake_failed) / r.wall_s;
-        failed[impl] += r.handshake_failed;
-        rates[impl].push_back(rate_of[impl]);
+        try {
+          const Round r = bench.run(impl, {.queue_size = bench.queue_for(impl, 64),
+                                           .accept_workers = workers,
+                                           .client_agents = 1,
+                                           .threads_per_agent = kThroughputThreads,
+                                           .attempts_per_thread = kThroughputAttemptsPerThread});
+          rate_of[impl] = static_cast<double>(r.ok - r.handshake_failed) / r.wall_s;
+          failed[impl] += r.handshake_failed;
+          rates[impl].push_back(rate_of[impl]);
+        } catch (const std::exception& e) {
+          bench.fail(impl, std::string("accept throughput: ") + e.what());
+        }
         seconds[impl] += seconds_since(begin);
       }
       for (const auto& impl : context.implementations) {
@@ -211,6 +233,13 @@ nlohmann::json throughput(Bench& bench, const Context& context) {
       }
     }
     for (const auto& impl : context.implementations) {
+      if (const std::string* why = bench.failure(impl); why && rates[impl].empty()) {
+        rows.push_back({{"implementation", impl},
+                        {"platform", bench.platform_or_unknown(impl)},
+                        {"accept_workers", workers},
+                        {"error", *why}});
+        continue;
+      }
       const std::string baseline = bench.client_impl(impl);
       const bool have_baseline =
           std::find(context.implementations.begin(), context.implementations.end(), baseline) !=
@@ -239,67 +268,87 @@ nlohmann::json throughput(Bench& bench, const Context& context) {
           {"rows", rows}};
 }
 
+// Every busy-rate cell of one server implementation, appended to `cells` as it is measured
+// (so a failure keeps the cells done before it). Throws when an agent fails.
+void busy_cells_of(Bench& bench, const Context& context, const std::string& impl,
+                   nlohmann::json& cells) {
+  const std::string client = bench.client_impl(impl);
+  const auto bound = context.max_client_processes.find(client);
+  for (bool closed : {false, true}) {
+    for (bool processes : {true, false}) {
+      for (int clients : context.client_counts) {
+        for (int queue : context.queue_sizes) {
+          const int per_client = std::max(8, context.attempts_per_cell / clients);
+          nlohmann::json cell = {{"implementation", impl},
+                                 {"platform", bench.platform(impl)},
+                                 {"client_implementation", client},
+                                 {"loop", closed ? "closed" : "open"},
+                                 {"clients_as", processes ? "processes" : "threads"},
+                                 {"clients", clients},
+                                 {"queue_size", queue},
+                                 {"attempts_per_client", per_client}};
+          if (processes && bound != context.max_client_processes.end() && clients > bound->second) {
+            cell["skipped"] = "clients as processes: at most " + std::to_string(bound->second) +
+                              " " + client +
+                              " client agents (--max-client-processes); the threads cell of "
+                              "this size runs";
+            cells.push_back(cell);
+            continue;
+          }
+          const int used_queue = bench.queue_for(impl, queue);
+          if (used_queue != queue) {
+            cell["queue_size_used"] = used_queue;
+            cell["note"] = "queue " + std::to_string(queue) + " runs as " +
+                           std::to_string(used_queue) +
+                           ", the most pipe instances one Windows listener keeps ready (WIN-6)";
+          }
+          const RoundSpec spec{.queue_size = used_queue,
+                               .accept_workers = 1,
+                               .client_agents = processes ? std::size_t(clients) : 1,
+                               .threads_per_agent = processes ? 1 : clients,
+                               .attempts_per_thread = per_client,
+                               .closed_loop = closed};
+          const auto cell_begin = std::chrono::steady_clock::now();
+          std::vector<double> busy_rate, p50, p99;
+          std::int64_t failed = 0;
+          for (int rep = 0; rep < context.repetitions; ++rep) {
+            const Round r = bench.run(impl, spec);
+            failed += r.handshake_failed;
+            busy_rate.push_back(r.attempts ? double(r.busy) / double(r.attempts) : 0.0);
+            p50.push_back(r.p50_us);
+            p99.push_back(r.p99_us);
+          }
+          cell["busy_rate"] = stats(busy_rate);
+          cell["connect_p50_us"] = stats(p50);
+          cell["connect_p99_us"] = stats(p99);
+          cell["handshakes_failed"] = failed;           // over all repetitions; expected 0
+          cell["seconds"] = seconds_since(cell_begin);  // all repetitions, client starts included
+          cells.push_back(cell);
+        }
+      }
+    }
+  }
+}
+
 nlohmann::json busy_curves(Bench& bench, const Context& context) {
   nlohmann::json cells = nlohmann::json::array();
   nlohmann::json seconds = nlohmann::json::object();  // per server implementation
+  nlohmann::json errors = nlohmann::json::array();
   for (const auto& impl : context.implementations) {
+    if (const std::string* why = bench.failure(impl)) {
+      errors.push_back({{"implementation", impl}, {"error", "not run: " + *why}});
+      continue;
+    }
     const auto begin = std::chrono::steady_clock::now();
-    const std::string client = bench.client_impl(impl);
-    const auto bound = context.max_client_processes.find(client);
-    for (bool closed : {false, true}) {
-      for (bool processes : {true, false}) {
-        for (int clients : context.client_counts) {
-          for (int queue : context.queue_sizes) {
-            const int per_client = std::max(8, context.attempts_per_cell / clients);
-            nlohmann::json cell = {{"implementation", impl},
-                                   {"platform", bench.platform(impl)},
-                                   {"client_implementation", client},
-                                   {"loop", closed ? "closed" : "open"},
-                                   {"clients_as", processes ? "processes" : "threads"},
-                                   {"clients", clients},
-                                   {"queue_size", queue},
-                                   {"attempts_per_client", per_client}};
-            if (processes && bound != context.max_client_processes.end() &&
-                clients > bound->second) {
-              cell["skipped"] = "clients as processes: at most " + std::to_string(bound->second) +
-                                " " + client +
-                                " client agents (--max-client-processes); the threads cell of "
-                                "this size runs";
-              cells.push_back(cell);
-              continue;
-            }
-            const int used_queue = bench.queue_for(impl, queue);
-            if (used_queue != queue) {
-              cell["queue_size_used"] = used_queue;
-              cell["note"] = "queue " + std::to_string(queue) + " runs as " +
-                             std::to_string(used_queue) +
-                             ", the most pipe instances one Windows listener keeps ready (WIN-6)";
-            }
-            const RoundSpec spec{.queue_size = used_queue,
-                                 .accept_workers = 1,
-                                 .client_agents = processes ? std::size_t(clients) : 1,
-                                 .threads_per_agent = processes ? 1 : clients,
-                                 .attempts_per_thread = per_client,
-                                 .closed_loop = closed};
-            const auto cell_begin = std::chrono::steady_clock::now();
-            std::vector<double> busy_rate, p50, p99;
-            std::int64_t failed = 0;
-            for (int rep = 0; rep < context.repetitions; ++rep) {
-              const Round r = bench.run(impl, spec);
-              failed += r.handshake_failed;
-              busy_rate.push_back(r.attempts ? double(r.busy) / double(r.attempts) : 0.0);
-              p50.push_back(r.p50_us);
-              p99.push_back(r.p99_us);
-            }
-            cell["busy_rate"] = stats(busy_rate);
-            cell["connect_p50_us"] = stats(p50);
-            cell["connect_p99_us"] = stats(p99);
-            cell["handshakes_failed"] = failed;           // over all repetitions; expected 0
-            cell["seconds"] = seconds_since(cell_begin);  // all repetitions, client starts included
-            cells.push_back(cell);
-          }
-        }
-      }
+    const std::size_t cells_before = cells.size();
+    try {
+      busy_cells_of(bench, context, impl, cells);
+    } catch (const std::exception& e) {
+      bench.fail(impl, std::string("busy-rate curves: ") + e.what());
+      errors.push_back({{"implementation", impl},
+                        {"error", *bench.failure(impl)},
+                        {"cells_done", cells.size() - cells_before},
+                        {"note", "the cells after the failing one were not run"}});
     }
     seconds[impl] = seconds_since(begin);
   }
@@ -313,9 +362,9 @@ nlohmann::json busy_curves(Bench& bench, const Context& context) {
           {"max_client_processes", context.max_client_processes},
           {"seconds_per_server", seconds},
           {"client_pool_start_s", bench.client_start_s()},
+          {"errors", errors},
           {"cells", cells}};
 }
-
 }  // namespace
 
 nlohmann::json run_accept_and_busy(const Context& context) {

@@ -152,22 +152,38 @@ int run(int argc, char** argv) {
                            {"repetitions", context.repetitions},
                            {"implementations", context.implementations},
                            {"skipped", skipped}};
+  // A section that fails (an agent crashed or hung) is recorded with its error and the others
+  // still run; the JSON is written either way and the exit status says something failed.
+  bool all_ran = true;
   auto section = [&](const std::string& name, auto&& body) {
     if (!sections.contains(name)) return;
     std::cerr << "pipecheck_bench: " << name << " ..." << std::endl;
     const auto start = std::chrono::steady_clock::now();
-    report[name] = body();
+    try {
+      report[name] = body();
+    } catch (const std::exception& e) {
+      std::cerr << "pipecheck_bench: " << name << " failed: " << e.what() << std::endl;
+      report[name] = {{"error", e.what()}};
+      all_ran = false;
+    }
     report[name]["section_s"] = bench::seconds_since(start);
   };
   section("discovery", [&] { return bench::run_discovery(context); });
   section("busy", [&] { return bench::run_accept_and_busy(context); });
   section("overhead", [&] { return bench::run_overhead(context); });
+  if (report.contains("busy") && report["busy"].contains("busy")) {
+    for (const auto& error : report["busy"]["busy"]["errors"]) {
+      std::cerr << "pipecheck_bench: " << error["implementation"].get<std::string>()
+                << " failed: " << error["error"].get<std::string>() << std::endl;
+      all_ran = false;
+    }
+  }
 
   std::ofstream file(out);
   file << report.dump(2) << "\n";
   if (!file) throw std::runtime_error("cannot write " + out.string());
   std::cerr << "pipecheck_bench: wrote " << out << std::endl;
-  return 0;
+  return all_ran ? 0 : 1;
 }
 
 }  // namespace

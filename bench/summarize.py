@@ -75,6 +75,13 @@ def main():
                for r in m["rows"]]
         md.append("")
 
+    # A section whose run failed holds only its error (pipecheck_bench went on with the rest).
+    for name in ("discovery", "busy", "overhead"):
+        if "error" in driver.get(name, {}):
+            md += [f"## {name}: FAILED", "", f"    {driver[name]['error']}", ""]
+            summary.setdefault("failed_sections", {})[name] = driver[name]["error"]
+            del driver[name]
+
     if "discovery" in driver:
         d = driver["discovery"]
         summary["discovery"] = d
@@ -103,6 +110,10 @@ def main():
                "| implementation | platform | accept workers | connections/s | ratio to | ratio |",
                "|---|---|---|---|---|---|"]
         for r in t["rows"]:
+            if "error" in r:
+                md.append(f"| {r['implementation']} | {r.get('platform', '?')} | "
+                          f"{r['accept_workers']} | FAILED: {r['error']} | — | — |")
+                continue
             ratio = r.get("over_baseline", r.get("over_reference"))
             baseline = r.get("baseline", "reference" if "over_reference" in r else None)
             md.append(f"| {r['implementation']} | {r.get('platform', 'linux')} | {r['accept_workers']} | "
@@ -113,12 +124,16 @@ def main():
                 f"{k} {v:.1f}" for k, v in t["seconds_per_server"].items()))
         busy = driver["busy"]["busy"]
         cells = busy["cells"]
+        errors = busy.get("errors", [])
         queues = sorted({c["queue_size"] for c in cells})
         md += ["", "## Busy-rate curves (1 accept worker)", "",
                "Clients: " + busy.get("clients", "reference agents") + ". "
                "Each cell: busy rate median (min–max) over the repetitions; then connect latency "
                "p50 / p99 in µs (medians). Open loop: connect and close at once; closed loop: "
                "connect, handshake, close. " + busy["latency_method"] + ".", ""]
+        for e in errors:
+            done = f" ({e['cells_done']} cells done before it)" if "cells_done" in e else ""
+            md += [f"FAILED: {e['implementation']}: {e['error']}{done}", ""]
         if busy.get("seconds_per_server"):
             md += ["Seconds per server: " + ", ".join(
                 f"{k} {v:.1f}" for k, v in busy["seconds_per_server"].items()) +
