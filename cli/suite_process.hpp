@@ -1,9 +1,9 @@
 // suite_process.hpp — one suite executable run by `pipecheck run`, with everything it starts.
 //
 // The suite runs in a process group of its own (with the default signal mask and dispositions),
-// so that stopping it also stops the agents it started, and leftovers are killed once it has
-// exited (suite_process_posix.cpp). POSIX only, like `pipecheck run`: the Windows build of the CLI
-// has no harness (cli/CMakeLists.txt).
+// so that stopping it also stops the agents it started; once it has exited, leftovers are killed
+// and, on Linux, reaped (the caller becomes their child subreaper). POSIX only, like
+// `pipecheck run`: the Windows build of the CLI has no harness (cli/CMakeLists.txt).
 //
 //   SuiteProcess suite("build/ci/suites/suite_hash", {}, log_file);
 //   while (!suite.exited()) { ...; if (late) suite.request_exit(); }

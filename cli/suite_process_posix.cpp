@@ -1,12 +1,19 @@
 // POSIX: the suite leads a process group of its own; signals go to the whole group. The suite is
 // reaped only after the group is killed, so its PID (the group's id) cannot be reused meanwhile.
+// On Linux `pipecheck run` is a child subreaper: what the suite leaves behind becomes its child,
+// so finish() can wait until every member of the group is dead, not just signalled.
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 // Boost 1.81 with BOOST_PROCESS_USE_STD_FS uses boost::optional, boost::remove_pointer and
 // <type_traits> without including them.
@@ -39,6 +46,24 @@ struct OwnProcessGroup {
   }
 };
 
+// How long finish() waits for the killed group's members to be reaped.
+constexpr auto kGroupExitBound = std::chrono::seconds(5);
+
+// Reaps the members of `group` that are this process's children (the suite's orphans, adopted
+// as subreaper), re-killing stragglers, until none is left or the bound passes.
+void reap_group(pid_t group) {
+  const auto deadline = std::chrono::steady_clock::now() + kGroupExitBound;
+  while (true) {
+    const pid_t reaped = ::waitpid(-group, nullptr, WNOHANG);
+    if (reaped > 0 || (reaped < 0 && errno == EINTR)) continue;
+    // ECHILD: no member is our child any more. Members that still exist keep the group id in
+    // use, so the kill below cannot reach another group.
+    if (reaped < 0 || std::chrono::steady_clock::now() >= deadline) return;
+    ::kill(-group, SIGKILL);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 }  // namespace
 
 struct SuiteProcess::Impl {
@@ -50,6 +75,9 @@ struct SuiteProcess::Impl {
 SuiteProcess::SuiteProcess(const std::filesystem::path& executable,
                            const std::vector<std::string>& args, std::FILE* log)
     : impl_(std::make_unique<Impl>()) {
+#ifdef __linux__
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);  // idempotent; without it orphans go to init, unwaited
+#endif
   boost::asio::io_context context;
   bp::process process(context, executable, args, bp::process_stdio{nullptr, log, log},
                       OwnProcessGroup{});
@@ -85,6 +113,7 @@ int SuiteProcess::finish() {
     while (::waitpid(impl_->pid, &impl_->status, 0) < 0 && errno == EINTR) {
     }
     impl_->reaped = true;
+    reap_group(impl_->pid);
   }
   if (WIFEXITED(impl_->status)) return WEXITSTATUS(impl_->status);
   if (WIFSIGNALED(impl_->status)) return 128 + WTERMSIG(impl_->status);

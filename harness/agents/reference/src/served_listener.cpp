@@ -209,6 +209,10 @@ CloseReport ServedListener::close(int threads) {
       report.max_unblock_ms = *std::max_element(unblock_ms_.begin(), unblock_ms_.end());
   }
   lock.unlock();
+  // Connections being served end with the listener (stopping_). Wait for the workers, so that
+  // when `close` replies nothing of the listener is left open (LSN-7 counts descriptors).
+  if (!shutdown(kUnblockBound))
+    log("listener " + endpoint().name + ": accept workers still busy after close");
   report.endpoint_removed = !endpoint_exists(endpoint().path);
   return report;
 }
