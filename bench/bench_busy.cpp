@@ -233,7 +233,8 @@ nlohmann::json throughput(Bench& bench, const Context& context) {
       }
     }
     for (const auto& impl : context.implementations) {
-      if (const std::string* why = bench.failure(impl); why && rates[impl].empty()) {
+      const std::string* why = bench.failure(impl);
+      if (why && rates[impl].empty()) {
         rows.push_back({{"implementation", impl},
                         {"platform", bench.platform_or_unknown(impl)},
                         {"accept_workers", workers},
@@ -253,6 +254,8 @@ nlohmann::json throughput(Bench& bench, const Context& context) {
                       {"handshakes_failed", failed[impl]},
                       {"baseline", have_baseline ? nlohmann::json(baseline) : nullptr},
                       {"over_baseline", stats(ratios[impl])}});
+      // Failed during this row's repetitions: its figures come from the ones before the failure.
+      if (why) rows.back()["error"] = *why;
     }
   }
   return {{"queue_size", 64},

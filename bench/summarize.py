@@ -110,14 +110,16 @@ def main():
                "| implementation | platform | accept workers | connections/s | ratio to | ratio |",
                "|---|---|---|---|---|---|"]
         for r in t["rows"]:
-            if "error" in r:
+            if "error" in r and "connections_per_s" not in r:
                 md.append(f"| {r['implementation']} | {r.get('platform', '?')} | "
                           f"{r['accept_workers']} | FAILED: {r['error']} | — | — |")
                 continue
+            failed = (f" (FAILED after {len(r['connections_per_s']['samples'])} repetition(s): "
+                      f"{r['error']})") if "error" in r else ""
             ratio = r.get("over_baseline", r.get("over_reference"))
             baseline = r.get("baseline", "reference" if "over_reference" in r else None)
             md.append(f"| {r['implementation']} | {r.get('platform', 'linux')} | {r['accept_workers']} | "
-                      f"{fmt(r['connections_per_s'])} | {baseline or '—'} | "
+                      f"{fmt(r['connections_per_s'])}{failed} | {baseline or '—'} | "
                       f"{fmt(ratio) if baseline else '—'} |")
         if t.get("seconds_per_server"):
             md.append("\nSeconds per server: " + ", ".join(

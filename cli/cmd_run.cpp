@@ -181,9 +181,9 @@ Ending run_bounded(const fs::path& executable, const std::vector<std::string>& a
     SuiteProcess process(executable, args, log_file);
     const auto deadline = Clock::now() + timeout;
     while (!process.exited()) {
-      if (Clock::now() >= deadline || stop.wait_until(Clock::now())) {
-        ending.timed_out = Clock::now() >= deadline;
-        ending.interrupted_by = stop.wait_until(Clock::now());
+      ending.interrupted_by = stop.requested();
+      if (ending.interrupted_by || Clock::now() >= deadline) {
+        ending.timed_out = !ending.interrupted_by;
         process.request_exit();
         const auto grace_end = Clock::now() + kTermGrace;
         while (!process.exited() && Clock::now() < grace_end)
@@ -404,7 +404,7 @@ int cmd_run(const std::vector<std::string>& args) {
               << " lists none): the report records an empty run\n";
   Progress progress(suites.size());
   StopSignal& stop = StopSignal::instance();
-  for (std::size_t i = 0; i < suites.size() && !stop.wait_until(Clock::now()); ++i) {
+  for (std::size_t i = 0; i < suites.size() && !stop.requested(); ++i) {
     const Suite& suite = suites[i];
     const fs::path part = parts_dir / (suite.name + ".json");
     const fs::path log = parts_dir / (suite.name + ".log");
@@ -472,7 +472,7 @@ int cmd_run(const std::vector<std::string>& args) {
     finished_parts.push_back(std::move(result));
     publish(std::nullopt);
   }
-  if (const auto signal_name = stop.wait_until(Clock::now())) {
+  if (const auto signal_name = stop.requested()) {
     // Suites not started are not in the report: the run says it was interrupted.
     writer.interrupt(*signal_name);
     std::cout << "\n"

@@ -17,6 +17,11 @@ void StopSignal::request_stop(const std::string& reason) {
   changed_.notify_all();
 }
 
+std::optional<std::string> StopSignal::requested() {
+  std::lock_guard lock(mutex_);
+  return reason_;
+}
+
 std::optional<std::string> StopSignal::wait_until(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mutex_);
   changed_.wait_until(lock, deadline, [&] { return reason_.has_value(); });

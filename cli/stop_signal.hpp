@@ -7,6 +7,7 @@
 //   StopSignal& stop = StopSignal::instance();
 //   stop.watch_signals();
 //   std::optional<std::string> why = stop.wait_until(deadline);  // nullopt: deadline passed
+//   if (stop.requested()) { ... }                                // polling, never blocks
 #pragma once
 
 #include <chrono>
@@ -24,6 +25,7 @@ class StopSignal {
   void watch_signals();  // platform part: stop_signal_posix.cpp / stop_signal_windows.cpp
   void request_stop(const std::string& reason);
   std::optional<std::string> wait_until(std::chrono::steady_clock::time_point deadline);
+  std::optional<std::string> requested();  // the reason, without waiting; nullopt: no stop yet
 
  private:
   StopSignal() = default;

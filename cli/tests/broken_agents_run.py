@@ -7,7 +7,7 @@ import subprocess
 import sys
 import tempfile
 
-from cli_support import Checks, arguments
+from cli_support import Checks, arguments, read_valid_report
 
 BROKEN = ["broken-crash", "broken-hang", "broken-garbage"]
 RUN_BOUND_S = 240  # the hanging agent costs one request timeout per check
@@ -27,17 +27,9 @@ def main():
         output = run.stdout.decode("utf-8", "replace") + run.stderr.decode("utf-8", "replace")
         checks.expect(run.returncode == 1, "a run with broken agents exits 1",
                       f"exit {run.returncode}\n{output[-2000:]}")
-        checks.expect(os.path.exists(report_file), "the report is written", output[-2000:])
-        if not os.path.exists(report_file):
+        report = read_valid_report(args.command, report_file, checks, output)
+        if report is None:
             return checks.finish()
-
-        validated = subprocess.run([*args.command, "report", "validate", report_file],
-                                   capture_output=True, timeout=60)
-        checks.expect(validated.returncode == 0, "the report is schema-valid",
-                      validated.stdout.decode() + validated.stderr.decode())
-
-        with open(report_file, encoding="utf-8") as f:
-            report = json.load(f)
         runs = report.get("runs", [])
         checks.expect(runs and runs[0].get("state") == "complete",
                       "the run is complete, not interrupted", json.dumps(runs)[:500])

@@ -7,6 +7,7 @@ prefix), and every run goes through `args.command`: [*emulator, pipecheck].
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 
@@ -38,6 +39,20 @@ def run_json(command, *args):
     result = run(command, *args, "--json")
     lines = result.stdout.decode("utf-8").splitlines()
     return result, [json.loads(line) for line in lines if line]
+
+
+def read_valid_report(command, report_file, checks, output=""):
+    """The report `pipecheck run` wrote to `report_file`, after checking it exists and that
+    `pipecheck report validate` accepts it; None when it is missing. `output` (the run's) goes
+    into the failure message of a missing report."""
+    if not checks.expect(os.path.exists(report_file), "the report is written", output[-2000:]):
+        return None
+    validated = subprocess.run([*command, "report", "validate", report_file],
+                               capture_output=True, timeout=60)
+    checks.expect(validated.returncode == 0, "the report is schema-valid",
+                  validated.stdout.decode() + validated.stderr.decode())
+    with open(report_file, encoding="utf-8") as f:
+        return json.load(f)
 
 
 class Checks:

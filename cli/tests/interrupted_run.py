@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 
-from cli_support import Checks, arguments
+from cli_support import Checks, arguments, read_valid_report
 
 START_BOUND_S = 30   # until the stand-in suite has written its PIDs
 END_BOUND_S = 20     # SIGTERM, 5 s grace, SIGKILL, merge
@@ -78,14 +78,9 @@ def main():
             if not gone(pid):
                 os.kill(pid, signal.SIGKILL)
 
-        if not checks.expect(os.path.exists(report_file), "the report is written", text[-2000:]):
+        report = read_valid_report(args.command, report_file, checks, text)
+        if report is None:
             return checks.finish()
-        validated = subprocess.run([*args.command, "report", "validate", report_file],
-                                   capture_output=True, timeout=60)
-        checks.expect(validated.returncode == 0, "the report is schema-valid",
-                      validated.stdout.decode() + validated.stderr.decode())
-        with open(report_file, encoding="utf-8") as f:
-            report = json.load(f)
         run_info = report["runs"][0]
         checks.expect(run_info.get("state") == "interrupted" and
                       run_info.get("interrupted_by") == "SIGTERM",
