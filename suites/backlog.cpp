@@ -14,15 +14,14 @@
 #include <gtest/gtest.h>
 
 #include "pipecheck/harness/geometry.hpp"
-#include "pipecheck/harness/registry.hpp"
 #include "support/check_support.hpp"
+#include "support/geometry_check.hpp"
 #include "support/planted_files.hpp"
 
 namespace pipecheck::suites {
 namespace {
 
 namespace fs = std::filesystem;
-using harness::measure;
 using harness::requirement;
 
 std::vector<std::string> geometry_files() {
@@ -43,84 +42,15 @@ using GeometryParam = std::tuple<std::string, std::string, std::string>;
 
 class Geometry : public testing::TestWithParam<GeometryParam> {};
 
-harness::Implementation implementation_named(const std::string& name) {
-  const auto vars = harness::default_registry_vars();
-  const auto registry = harness::load_registry(source_dir() / "fixtures" / "impls.json", vars);
-  return harness::select_implementations(registry, name).at(0);
-}
-
-harness::GeometryRun report_entry(const harness::GeometryResult& result,
-                                  const harness::Geometry& geometry) {
-  const auto* test = testing::UnitTest::GetInstance()->current_test_info();
-  harness::GeometryRun run;
-  run.name = geometry.name;
-  run.check = std::string(test->test_suite_name()) + "." + test->name();
-  run.parameters = {{"queue_size", geometry.servers.queue_size},
-                    {"accept_workers", geometry.servers.accept_workers},
-                    {"servers", geometry.servers.count},
-                    {"client_processes", geometry.clients.processes},
-                    {"client_threads", geometry.clients.threads},
-                    {"connections_per_thread", geometry.clients.connections_per_thread},
-                    {"retry", geometry.clients.retry_deadline_ms.has_value()},
-                    {"repetitions", geometry.repetitions}};
-  run.server = result.server_implementation;
-  run.client = result.client_implementation;
-  const harness::OutcomeCounts& counts = result.outcomes;
-  run.outcomes = {{"ok", counts.ok},         {"busy", counts.busy},
-                  {"absent", counts.absent}, {"refused", counts.refused},
-                  {"denied", counts.denied}, {"timeout", counts.timeout},
-                  {"other", counts.other}};
-  run.busy_rate = result.busy_rate;
-  run.latency_us = {result.latency.p50, result.latency.p90, result.latency.p99, result.latency.max};
-  run.accepts_per_s = result.accepts_per_second;
-  run.wall_ms = result.wall_ms;
-  for (const auto& error : result.errors) run.errors.push_back(error.agent + ": " + error.what);
-  return run;
-}
-
 TEST_P(Geometry, MeetsItsExpectations) {
   run_guarded([&] {
     const auto& [server_name, client_name, file] = GetParam();
-    const harness::Geometry geometry =
-        harness::load_geometry(source_dir() / "fixtures" / "geometries" / file);
-    for (const auto& id : geometry.requirements) requirement(id);
-    harness::implementation("server", server_name);
-    harness::implementation("client", client_name);
-    const harness::ScratchDir scratch = harness::ScratchDir::create("pc", "/tmp");
-    harness::RunOptions options;
-    options.scratch_root = scratch.path();
-    const harness::GeometryResult result = harness::run_geometry(
-        geometry, implementation_named(server_name), implementation_named(client_name), options);
-    harness::record_geometry(report_entry(result, geometry));
-    measure("busy_rate", result.busy_rate);
-    measure("latency_us", result.latency.to_json());
-    measure("accepts_per_s", result.accepts_per_second);
-    measure("wall_ms", result.wall_ms);
-    measure("outcomes", result.outcomes.to_json());
-    std::cout << geometry.name << ": " << result.outcomes.to_json().dump()
-              << " busy_rate=" << result.busy_rate << " accepts/s=" << result.accepts_per_second
-              << " latency_us=" << result.latency.to_json().dump() << "\n";
-    for (const auto& note : result.notes) std::cout << "note: " << note << "\n";
-
-    const bool unsupported =
-        !result.errors.empty() &&
-        std::all_of(result.errors.begin(), result.errors.end(), [](const harness::AgentError& e) {
-          return e.details.value("code", "") == "unsupported";
-        });
-    if (unsupported) PIPECHECK_UNSUPPORTED(result.errors.front().what);
-    if (!result.errors.empty()) {
-      json errors = json::array();
-      for (const auto& error : result.errors) errors.push_back(error.to_json());
-      PIPECHECK_AGENT_ERROR(errors.dump());
-    }
-    ASSERT_EQ(result.outcomes.attempts, geometry.attempts_per_repetition() * geometry.repetitions)
-        << "not every attempt was accounted for";
-    if (geometry.name == "backlog-closed-loop") {
-      EXPECT_GE(result.outcomes.attempts, 10000) << "LSN-10 asks for at least 10,000 connections";
-    }
-    for (const auto& violation : harness::check_expectations(geometry, result)) {
-      ADD_FAILURE() << geometry.name << ": " << violation;
-    }
+    const harness::Geometry geometry = load_geometry_fixture(file);
+    check_geometry(geometry, server_name, client_name, [&](const harness::GeometryResult& result) {
+      if (geometry.name == "backlog-closed-loop") {
+        EXPECT_GE(result.outcomes.attempts, 10000) << "LSN-10 asks for at least 10,000 connections";
+      }
+    });
   });
 }
 

@@ -8,7 +8,6 @@
 // server matrix from them (harness::interop_matrix).
 //
 //   PIPECHECK_IMPLS=reference,node,python build/h11/suites/suite_interop
-#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -18,9 +17,8 @@
 
 #include <gtest/gtest.h>
 
-#include "pipecheck/harness/geometry.hpp"
-#include "pipecheck/harness/registry.hpp"
 #include "support/check_support.hpp"
+#include "support/geometry_check.hpp"
 
 namespace pipecheck::suites {
 namespace {
@@ -118,42 +116,10 @@ TEST_P(Interop, Discovery) {
   });
 }
 
-harness::Implementation implementation_named(const std::string& name) {
-  const auto registry = harness::load_registry(source_dir() / "fixtures" / "impls.json",
-                                               harness::default_registry_vars());
-  return harness::select_implementations(registry, name).at(0);
-}
-
 TEST_P(Interop, Backlog) {
   run_guarded([&] {
-    const harness::Geometry geometry = harness::load_geometry(
-        source_dir() / "fixtures" / "geometries" / "interop" / "interop-backlog.json");
-    for (const auto& id : geometry.requirements) requirement(id);
-    harness::implementation("server", server_impl());
-    harness::implementation("client", client_impl());
-    const harness::ScratchDir scratch = harness::ScratchDir::create("pc", "/tmp");
-    harness::RunOptions options;
-    options.scratch_root = scratch.path();
-    const harness::GeometryResult result =
-        harness::run_geometry(geometry, implementation_named(server_impl()),
-                              implementation_named(client_impl()), options);
-    harness::GeometryRun run = harness::to_geometry_run(geometry, result);
-    const auto* test = testing::UnitTest::GetInstance()->current_test_info();
-    run.check = std::string(test->test_suite_name()) + "." + test->name();
-    harness::record_geometry(run);
-    harness::measure("busy_rate", result.busy_rate);
-    harness::measure("outcomes", result.outcomes.to_json());
-
-    const bool unsupported =
-        !result.errors.empty() &&
-        std::all_of(result.errors.begin(), result.errors.end(), [](const harness::AgentError& e) {
-          return e.details.value("code", "") == "unsupported";
-        });
-    if (unsupported) PIPECHECK_UNSUPPORTED(pair() + ": " + result.errors.front().what);
-    ASSERT_EQ(result.outcomes.attempts, geometry.attempts_per_repetition() * geometry.repetitions)
-        << pair() << ": not every attempt was accounted for";
-    for (const auto& violation : harness::check_expectations(geometry, result))
-      ADD_FAILURE() << pair() << ": " << geometry.name << ": " << violation;
+    check_geometry(load_geometry_fixture("interop/interop-backlog.json"), server_impl(),
+                   client_impl());
   });
 }
 

@@ -41,15 +41,6 @@ const Selection& selection() {
   return loaded;
 }
 
-const harness::Implementation& find_implementation(const std::string& name) {
-  const Selection& chosen = selection();
-  if (!chosen.error.empty()) throw std::runtime_error("implementation registry: " + chosen.error);
-  for (const auto& implementation : chosen.implementations) {
-    if (implementation.name == name) return implementation;
-  }
-  throw std::runtime_error("implementation '" + name + "' is not selected");
-}
-
 // `sh -c` prefixes: umask must be set by the agent's own parent, and a shell that waits for the
 // agent (instead of exec'ing it) makes it a grandchild of the suite.
 std::vector<std::string> wrapped_command(std::vector<std::string> command,
@@ -65,9 +56,18 @@ std::vector<std::string> wrapped_command(std::vector<std::string> command,
 
 }  // namespace
 
+const harness::Implementation& selected_implementation(const std::string& name) {
+  const Selection& chosen = selection();
+  if (!chosen.error.empty()) throw std::runtime_error("implementation registry: " + chosen.error);
+  for (const auto& implementation : chosen.implementations) {
+    if (implementation.name == name) return implementation;
+  }
+  throw std::runtime_error("implementation '" + name + "' is not selected");
+}
+
 std::unique_ptr<SuiteAgent> SuiteAgent::start(const std::string& implementation,
                                               const AgentOptions& options) {
-  const harness::Implementation& chosen = find_implementation(implementation);
+  const harness::Implementation& chosen = selected_implementation(implementation);
   harness::AgentSpec spec = chosen.agent_spec(implementation + "-" + options.role);
   spec.command = wrapped_command(std::move(spec.command), options);
   for (const auto& [name, value] : options.env) spec.env[name] = value;

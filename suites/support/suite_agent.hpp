@@ -82,6 +82,9 @@ class SuiteAgent {
 // CMake cache variable, set by CTest), else "reference". A bad registry or selection does not
 // throw here (GoogleTest calls this while registering tests); SuiteAgent::start reports it.
 std::vector<std::string> selected_implementations();
+// One of them, as the run's registry ($PIPECHECK_REGISTRY, else fixtures/impls.json) describes
+// it. Throws naming the registry error or the name when it is not selected.
+const harness::Implementation& selected_implementation(const std::string& name);
 // The repository's source directory (fixtures live under it).
 std::filesystem::path source_dir();
 
