@@ -22,7 +22,6 @@ namespace pipecheck::suites {
 namespace {
 
 namespace fs = std::filesystem;
-using harness::requirement;
 
 std::vector<std::string> geometry_files() {
   std::vector<std::string> names;
@@ -42,15 +41,13 @@ using GeometryParam = std::tuple<std::string, std::string, std::string>;
 
 class Geometry : public testing::TestWithParam<GeometryParam> {};
 
-TEST_P(Geometry, MeetsItsExpectations) {
-  run_guarded([&] {
-    const auto& [server_name, client_name, file] = GetParam();
-    const harness::Geometry geometry = load_geometry_fixture(file);
-    check_geometry(geometry, server_name, client_name, [&](const harness::GeometryResult& result) {
-      if (geometry.name == "backlog-closed-loop") {
-        EXPECT_GE(result.outcomes.attempts, 10000) << "LSN-10 asks for at least 10,000 connections";
-      }
-    });
+PIPECHECK_CHECK(Geometry, MeetsItsExpectations) {
+  const auto& [server_name, client_name, file] = GetParam();
+  const harness::Geometry geometry = load_geometry_fixture(file);
+  check_geometry(geometry, server_name, client_name, [&](const harness::GeometryResult& result) {
+    if (geometry.name == "backlog-closed-loop") {
+      EXPECT_GE(result.outcomes.attempts, 10000) << "LSN-10 asks for at least 10,000 connections";
+    }
   });
 }
 
@@ -83,134 +80,122 @@ class Backlog : public AgentCheck {
   }
 };
 
-// LSN-9 / LSN-1 / DIAL-1: with no accept worker exactly the admitted number of connects succeed,
+// With no accept worker exactly the admitted number of connects succeed,
 // then every single attempt is `busy` (Linux EAGAIN, Windows ERROR_PIPE_BUSY; BSD/macOS report
 // `refused`, DIAL-3), and no attempt is retried.
-TEST_P(Backlog, QueueSizeIsHonoured) {
-  run_guarded([&] {
-    for (const char* id : {"LSN-9", "LSN-1", "DIAL-1"}) requirement(id);
-    auto server = start_agent(agent_options("server"));
-    auto client = start_agent(agent_options("client"));
-    PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "listen.queue_size", "close");
-    PIPECHECK_REQUIRE_CAPABILITIES(*client, "dial");
-    const std::string full_outcome =
-        server->platform() == "darwin" || server->platform() == "freebsd" ? "refused" : "busy";
-    for (int queue_size : {0, 1, 2, 5, 16}) {
-      json listen = handshake_args(check_fields(), scratch_root());
-      listen["queue_size"] = queue_size;
-      listen["accept_workers"] = 0;
-      const json listener = server->call("listen", listen);
-      const int expected = admitted(server->platform(), queue_size);
-      const json dial = client->call("dial", {{"path", listener.at("path")},
-                                              {"count", expected + 3},
-                                              {"keep_open", true},
-                                              {"timeout_ms", 500},
-                                              {"record_sequence", true}});
-      std::vector<std::string> want(expected, "ok");
-      want.insert(want.end(), 3, full_outcome);
-      EXPECT_EQ(dial.at("sequence").get<std::vector<std::string>>(), want)
-          << "queue_size " << queue_size << " on " << server->platform() << ": " << dial.dump();
-      EXPECT_EQ(dial.value("retries", 0), 0) << "single attempts must not retry (DIAL-1)";
-      server->call("close", {{"listener", listener.at("listener")}});
-    }
-  });
-}
-
-// LSN-2: many accept workers and many dialling threads: each connection is accepted once.
-TEST_P(Backlog, ConcurrentAcceptsServeEachConnectionOnce) {
-  run_guarded([&] {
-    requirement("LSN-2");
-    auto server = start_agent(agent_options("server"));
-    auto client = start_agent(agent_options("client"));
-    PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "listen.queue_size", "counters", "close");
-    PIPECHECK_REQUIRE_CAPABILITIES(*client, "dial", "dial.threads", "dial.retry", "hash.pipecheck");
+PIPECHECK_CHECK(Backlog, QueueSizeIsHonoured, "LSN-9", "LSN-1", "DIAL-1") {
+  auto server = start_agent(agent_options("server"));
+  auto client = start_agent(agent_options("client"));
+  PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "listen.queue_size", "close");
+  PIPECHECK_REQUIRE_CAPABILITIES(*client, "dial");
+  const std::string full_outcome =
+      server->platform() == "darwin" || server->platform() == "freebsd" ? "refused" : "busy";
+  for (int queue_size : {0, 1, 2, 5, 16}) {
     json listen = handshake_args(check_fields(), scratch_root());
-    listen["queue_size"] = 16;
-    listen["accept_workers"] = 8;
-    const json listener = server->call("listen", listen);
-    const std::string hash =
-        client->call("hash", handshake_args(check_fields(), scratch_root())).at("hash");
-    const json dial = client->call("dial",
-                                   {{"path", listener.at("path")},
-                                    {"threads", 8},
-                                    {"count", 100},
-                                    {"handshake", hash},
-                                    {"retry", {{"deadline_ms", 5000}}}},
-                                   std::chrono::seconds(60));
-    EXPECT_EQ(outcome_count(dial, "ok"), 800) << dial.dump();
-    EXPECT_EQ(dial.at("handshake").value("accepted", 0), 800) << dial.dump();
-    const json counters = counters_reaching(*server, listener.at("listener"), "handshake_ok", 800);
-    EXPECT_EQ(counters.value("accepted", -1), 800) << counters.dump();
-    EXPECT_EQ(counters.value("handshake_ok", -1), 800) << counters.dump();
-    EXPECT_EQ(counters.value("accept_errors", -1), 0) << counters.dump();
-    server->call("close", {{"listener", listener.at("listener")}});
-  });
-}
-
-// LSN-12: clients that connect and leave at once are not server errors, and the listener keeps
-// serving.
-TEST_P(Backlog, ConnectAndLeaveIsNotAnError) {
-  run_guarded([&] {
-    requirement("LSN-12");
-    auto server = start_agent(agent_options("server"));
-    auto client = start_agent(agent_options("client"));
-    PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "listen.queue_size", "counters", "close");
-    PIPECHECK_REQUIRE_CAPABILITIES(*client, "dial", "dial.threads", "dial.retry", "hash.pipecheck");
-    json listen = handshake_args(check_fields(), scratch_root());
-    listen["queue_size"] = 8;
-    listen["accept_workers"] = 2;
-    const json listener = server->call("listen", listen);
-    const json leave = client->call("dial",
-                                    {{"path", listener.at("path")},
-                                     {"threads", 4},
-                                     {"count", 100},
-                                     {"retry", {{"deadline_ms", 5000}}}},
-                                    std::chrono::seconds(60));
-    EXPECT_EQ(outcome_count(leave, "ok"), 400) << leave.dump();
-    const std::string hash =
-        client->call("hash", handshake_args(check_fields(), scratch_root())).at("hash");
-    const json served = client->call(
-        "dial",
-        {{"path", listener.at("path")}, {"handshake", hash}, {"retry", {{"deadline_ms", 5000}}}});
-    EXPECT_EQ(served.at("handshake").value("accepted", 0), 1) << served.dump();
-    const json counters = server->call("counters", {{"listener", listener.at("listener")}});
-    EXPECT_EQ(counters.value("accept_errors", -1), 0) << counters.dump();
-    server->call("close", {{"listener", listener.at("listener")}});
-  });
-}
-
-// DIAL-6: busy, absent and refused outcomes each come back within the timeout plus 100 ms.
-TEST_P(Backlog, EveryDialOutcomeIsBoundedByItsTimeout) {
-  run_guarded([&] {
-    for (const char* id : {"DIAL-6", "DIAL-1"}) requirement(id);
-    auto server = start_agent(agent_options("server"));
-    auto client = start_agent(agent_options("client"));
-    PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "listen.queue_size", "hash.pipecheck");
-    PIPECHECK_REQUIRE_CAPABILITIES(*client, "dial");
-    json listen = handshake_args(check_fields(), scratch_root());
-    listen["queue_size"] = 1;
+    listen["queue_size"] = queue_size;
     listen["accept_workers"] = 0;
     const json listener = server->call("listen", listen);
-    const std::string full = listener.at("path");
-    const fs::path absent = fs::path(full).parent_path() / "pipecheck-nothing-1";
-    std::vector<std::pair<std::string, std::string>> targets = {{"full backlog", full},
-                                                                {"absent", absent.string()}};
-    std::optional<PlantedSocket> refused_socket;
-    if (server->platform() != "windows") {
-      refused_socket = plant_socket(fs::path(full).parent_path() / "pipecheck-refused-1", false);
-      targets.emplace_back("refused", refused_socket->path().string());
-    }
-    constexpr int timeout_ms = 200;
-    for (const auto& [what, path] : targets) {
-      const json dial = client->call(
-          "dial", {{"path", path}, {"count", 20}, {"keep_open", true}, {"timeout_ms", timeout_ms}});
-      const double max_us = dial.at("latency_us").value("max", 0.0);
-      EXPECT_LE(max_us, (timeout_ms + 100) * 1000.0) << what << ": " << dial.dump();
-      EXPECT_EQ(dial.value("retries", 0), 0) << what;
-      EXPECT_EQ(outcome_count(dial, "timeout") + outcome_count(dial, "other"), 0)
-          << what << " should be classified: " << dial.dump();
-    }
-  });
+    const int expected = admitted(server->platform(), queue_size);
+    const json dial = client->call("dial", {{"path", listener.at("path")},
+                                            {"count", expected + 3},
+                                            {"keep_open", true},
+                                            {"timeout_ms", 500},
+                                            {"record_sequence", true}});
+    std::vector<std::string> want(expected, "ok");
+    want.insert(want.end(), 3, full_outcome);
+    EXPECT_EQ(dial.at("sequence").get<std::vector<std::string>>(), want)
+        << "queue_size " << queue_size << " on " << server->platform() << ": " << dial.dump();
+    EXPECT_EQ(dial.value("retries", 0), 0) << "single attempts must not retry (DIAL-1)";
+    server->call("close", {{"listener", listener.at("listener")}});
+  }
+}
+
+// Many accept workers and many dialling threads: each connection is accepted once.
+PIPECHECK_CHECK(Backlog, ConcurrentAcceptsServeEachConnectionOnce, "LSN-2") {
+  auto server = start_agent(agent_options("server"));
+  auto client = start_agent(agent_options("client"));
+  PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "listen.queue_size", "counters", "close");
+  PIPECHECK_REQUIRE_CAPABILITIES(*client, "dial", "dial.threads", "dial.retry", "hash.pipecheck");
+  json listen = handshake_args(check_fields(), scratch_root());
+  listen["queue_size"] = 16;
+  listen["accept_workers"] = 8;
+  const json listener = server->call("listen", listen);
+  const std::string hash =
+      client->call("hash", handshake_args(check_fields(), scratch_root())).at("hash");
+  const json dial = client->call("dial",
+                                 {{"path", listener.at("path")},
+                                  {"threads", 8},
+                                  {"count", 100},
+                                  {"handshake", hash},
+                                  {"retry", {{"deadline_ms", 5000}}}},
+                                 std::chrono::seconds(60));
+  EXPECT_EQ(outcome_count(dial, "ok"), 800) << dial.dump();
+  EXPECT_EQ(dial.at("handshake").value("accepted", 0), 800) << dial.dump();
+  const json counters = counters_reaching(*server, listener.at("listener"), "handshake_ok", 800);
+  EXPECT_EQ(counters.value("accepted", -1), 800) << counters.dump();
+  EXPECT_EQ(counters.value("handshake_ok", -1), 800) << counters.dump();
+  EXPECT_EQ(counters.value("accept_errors", -1), 0) << counters.dump();
+  server->call("close", {{"listener", listener.at("listener")}});
+}
+
+// Clients that connect and leave at once are not server errors, and the listener keeps
+// serving.
+PIPECHECK_CHECK(Backlog, ConnectAndLeaveIsNotAnError, "LSN-12") {
+  auto server = start_agent(agent_options("server"));
+  auto client = start_agent(agent_options("client"));
+  PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "listen.queue_size", "counters", "close");
+  PIPECHECK_REQUIRE_CAPABILITIES(*client, "dial", "dial.threads", "dial.retry", "hash.pipecheck");
+  json listen = handshake_args(check_fields(), scratch_root());
+  listen["queue_size"] = 8;
+  listen["accept_workers"] = 2;
+  const json listener = server->call("listen", listen);
+  const json leave = client->call("dial",
+                                  {{"path", listener.at("path")},
+                                   {"threads", 4},
+                                   {"count", 100},
+                                   {"retry", {{"deadline_ms", 5000}}}},
+                                  std::chrono::seconds(60));
+  EXPECT_EQ(outcome_count(leave, "ok"), 400) << leave.dump();
+  const std::string hash =
+      client->call("hash", handshake_args(check_fields(), scratch_root())).at("hash");
+  const json served = client->call(
+      "dial",
+      {{"path", listener.at("path")}, {"handshake", hash}, {"retry", {{"deadline_ms", 5000}}}});
+  EXPECT_EQ(served.at("handshake").value("accepted", 0), 1) << served.dump();
+  const json counters = server->call("counters", {{"listener", listener.at("listener")}});
+  EXPECT_EQ(counters.value("accept_errors", -1), 0) << counters.dump();
+  server->call("close", {{"listener", listener.at("listener")}});
+}
+
+// Busy, absent and refused outcomes each come back within the timeout plus 100 ms.
+PIPECHECK_CHECK(Backlog, EveryDialOutcomeIsBoundedByItsTimeout, "DIAL-6", "DIAL-1") {
+  auto server = start_agent(agent_options("server"));
+  auto client = start_agent(agent_options("client"));
+  PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "listen.queue_size", "hash.pipecheck");
+  PIPECHECK_REQUIRE_CAPABILITIES(*client, "dial");
+  json listen = handshake_args(check_fields(), scratch_root());
+  listen["queue_size"] = 1;
+  listen["accept_workers"] = 0;
+  const json listener = server->call("listen", listen);
+  const std::string full = listener.at("path");
+  const fs::path absent = fs::path(full).parent_path() / "pipecheck-nothing-1";
+  std::vector<std::pair<std::string, std::string>> targets = {{"full backlog", full},
+                                                              {"absent", absent.string()}};
+  std::optional<PlantedSocket> refused_socket;
+  if (server->platform() != "windows") {
+    refused_socket = plant_socket(fs::path(full).parent_path() / "pipecheck-refused-1", false);
+    targets.emplace_back("refused", refused_socket->path().string());
+  }
+  constexpr int timeout_ms = 200;
+  for (const auto& [what, path] : targets) {
+    const json dial = client->call(
+        "dial", {{"path", path}, {"count", 20}, {"keep_open", true}, {"timeout_ms", timeout_ms}});
+    const double max_us = dial.at("latency_us").value("max", 0.0);
+    EXPECT_LE(max_us, (timeout_ms + 100) * 1000.0) << what << ": " << dial.dump();
+    EXPECT_EQ(dial.value("retries", 0), 0) << what;
+    EXPECT_EQ(outcome_count(dial, "timeout") + outcome_count(dial, "other"), 0)
+        << what << " should be classified: " << dial.dump();
+  }
 }
 
 INSTANTIATE_IMPLEMENTATIONS(Backlog, Backlog);

@@ -22,7 +22,6 @@ namespace pipecheck::suites {
 namespace {
 
 namespace fs = std::filesystem;
-using harness::requirement;
 
 struct Found {
   std::vector<long long> live_pids;  // in reply order
@@ -76,199 +75,180 @@ class Discovery : public AgentCheck {
   std::unique_ptr<SuiteAgent> server, client;
 };
 
-TEST_P(Discovery, FindsExactlyTheLiveEndpointsOfItsHash) {
-  run_guarded([&] {
-    for (const char* id : {"DISC-1", "DISC-2", "DISC-3"}) requirement(id);
-    start_pair();
-    PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen");
-    PIPECHECK_REQUIRE_CAPABILITIES(*client, "discover", "discover.report", "hash.pipecheck");
-    if (!unix_agents()) PIPECHECK_SKIP("plants AF_UNIX sockets next to the endpoint");
-    const json listener = listen_on(*server);
+PIPECHECK_CHECK(Discovery, FindsExactlyTheLiveEndpointsOfItsHash, "DISC-1", "DISC-2", "DISC-3") {
+  start_pair();
+  PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen");
+  PIPECHECK_REQUIRE_CAPABILITIES(*client, "discover", "discover.report", "hash.pipecheck");
+  if (!unix_agents()) PIPECHECK_SKIP("plants AF_UNIX sockets next to the endpoint");
+  const json listener = listen_on(*server);
 
-    // Also live and ours: a listening socket the suite bound under its own pid. Discovery must
-    // return it without connecting to it (DISC-1).
-    PlantedSocket suite_endpoint = plant_socket(directory() / name_for(::getpid()), true);
-    // Other hashes and prefixes, named with live PIDs, listening: never reported.
-    json other_fields = check_fields();
-    other_fields["salt"] = other_fields["salt"].get<std::string>() + "-other";
-    json other_args = handshake_args(other_fields, scratch_root());
-    other_args["pid"] = server->pid();
-    const std::string other_hash_name = client->call("hash", other_args).at("name");
-    PlantedSocket other_hash = plant_socket(directory() / other_hash_name, true);
-    const std::string hash = client->call("hash", handshake()).at("hash");
-    const std::string other_prefix_name = "pipechecks-" + hash + "-" + std::to_string(::getpid());
-    PlantedSocket other_prefix = plant_socket(directory() / other_prefix_name, true);
+  // Also live and ours: a listening socket the suite bound under its own pid. Discovery must
+  // return it without connecting to it (DISC-1).
+  PlantedSocket suite_endpoint = plant_socket(directory() / name_for(::getpid()), true);
+  // Other hashes and prefixes, named with live PIDs, listening: never reported.
+  json other_fields = check_fields();
+  other_fields["salt"] = other_fields["salt"].get<std::string>() + "-other";
+  json other_args = handshake_args(other_fields, scratch_root());
+  other_args["pid"] = server->pid();
+  const std::string other_hash_name = client->call("hash", other_args).at("name");
+  PlantedSocket other_hash = plant_socket(directory() / other_hash_name, true);
+  const std::string hash = client->call("hash", handshake()).at("hash");
+  const std::string other_prefix_name = "pipechecks-" + hash + "-" + std::to_string(::getpid());
+  PlantedSocket other_prefix = plant_socket(directory() / other_prefix_name, true);
 
-    const Found found = discover(*client, handshake());
-    std::vector<long long> expected{server->pid(), ::getpid()};
-    std::sort(expected.begin(), expected.end());
-    EXPECT_EQ(found.live_pids, expected) << "live endpoints, sorted by pid: " << found.raw.dump();
-    EXPECT_TRUE(found.live_names.count(listener.at("name")));
-    for (const auto& name : {other_hash_name, other_prefix_name}) {
-      EXPECT_FALSE(found.rejected.count(name) || found.live_names.count(name))
-          << name << " is not ours and must be ignored";
-    }
-    EXPECT_FALSE(suite_endpoint.has_pending_connection())
-        << "discovery connected to a candidate instead of only listing the directory";
-    EXPECT_FALSE(other_hash.has_pending_connection());
-  });
+  const Found found = discover(*client, handshake());
+  std::vector<long long> expected{server->pid(), ::getpid()};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(found.live_pids, expected) << "live endpoints, sorted by pid: " << found.raw.dump();
+  EXPECT_TRUE(found.live_names.count(listener.at("name")));
+  for (const auto& name : {other_hash_name, other_prefix_name}) {
+    EXPECT_FALSE(found.rejected.count(name) || found.live_names.count(name))
+        << name << " is not ours and must be ignored";
+  }
+  EXPECT_FALSE(suite_endpoint.has_pending_connection())
+      << "discovery connected to a candidate instead of only listing the directory";
+  EXPECT_FALSE(other_hash.has_pending_connection());
 }
 
-// DISC-4: files, directories, fifos and symlinks carrying our name (with a live PID) are
+// Files, directories, fifos and symlinks carrying our name (with a live PID) are
 // reported as not_a_socket and never returned, even a symlink to a live socket.
-TEST_P(Discovery, NonSocketsAreReportedAndSymlinksNeverFollowed) {
-  run_guarded([&] {
-    for (const char* id : {"DISC-4", "SEC-5"}) requirement(id);
-    start_pair();
-    PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen");
-    PIPECHECK_REQUIRE_CAPABILITIES(*client, "discover", "discover.report", "hash.pipecheck");
-    if (!unix_agents()) PIPECHECK_SKIP("DISC-4 is unix-only");
-    const json listener = listen_on(*server);
-    const fs::path live_socket = listener.at("path").get<std::string>();
-    const fs::path entry = directory() / name_for(::getpid());
-    const fs::path outside = scratch_root() / "outside-target";
-    plant_regular_file(outside);
+PIPECHECK_CHECK(Discovery, NonSocketsAreReportedAndSymlinksNeverFollowed, "DISC-4", "SEC-5") {
+  start_pair();
+  PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen");
+  PIPECHECK_REQUIRE_CAPABILITIES(*client, "discover", "discover.report", "hash.pipecheck");
+  if (!unix_agents()) PIPECHECK_SKIP("DISC-4 is unix-only");
+  const json listener = listen_on(*server);
+  const fs::path live_socket = listener.at("path").get<std::string>();
+  const fs::path entry = directory() / name_for(::getpid());
+  const fs::path outside = scratch_root() / "outside-target";
+  plant_regular_file(outside);
 
-    const std::vector<std::pair<std::string, std::function<void()>>> kinds = {
-        {"regular file", [&] { plant_regular_file(entry); }},
-        {"directory", [&] { plant_directory(entry); }},
-        {"fifo", [&] { plant_fifo(entry); }},
-        {"symlink to the live socket", [&] { plant_symlink(live_socket, entry); }},
-        {"symlink to a regular file", [&] { plant_symlink(outside, entry); }},
-        {"dangling symlink", [&] { plant_symlink(scratch_root() / "nothing", entry); }},
-    };
-    for (const auto& [kind, plant] : kinds) {
-      plant();
-      const Found found = discover(*client, handshake(), /*reclaim=*/true);
-      const std::string name = entry.filename().string();
-      EXPECT_EQ(reason_for(found, name), "not_a_socket") << kind;
-      EXPECT_FALSE(found.live_names.count(name)) << kind << " returned as live";
-      EXPECT_EQ(found.live_pids, std::vector<long long>{server->pid()}) << kind;
-      EXPECT_FALSE(found.reclaimed.count(name)) << kind << " was reclaimed (not ours to remove)";
-      EXPECT_TRUE(fs::exists(fs::symlink_status(entry))) << kind << " was removed";
-      EXPECT_TRUE(fs::exists(live_socket)) << kind << ": the symlink's target was removed";
-      fs::remove_all(entry);  // our own planted entry (a symlink is removed, not followed)
-    }
-  });
-}
-
-// DISC-5: a socket owned by another uid is foreign_owner: never returned, never reclaimed.
-TEST_P(Discovery, ForeignSocketsAreNeverReturnedOrRemoved) {
-  run_guarded([&] {
-    for (const char* id : {"DISC-5", "DISC-7", "SEC-5"}) requirement(id);
-    start_pair();
-    PIPECHECK_REQUIRE_CAPABILITIES(*client, "discover", "discover.report", "hash.pipecheck");
-    if (!unix_agents()) PIPECHECK_SKIP("DISC-5 is unix-only");
-    if (!can_change_owner()) {
-      PIPECHECK_SKIP("planting a socket owned by another uid needs root (lchown)");
-    }
-    fs::create_directories(directory());
-    ::chmod(directory().c_str(), 0700);
-    const fs::path live_foreign = directory() / name_for(::getpid());
-    PlantedSocket foreign = plant_socket(live_foreign, true);
-    change_owner(live_foreign, 65534, 65534);
-    const fs::path dead_foreign = directory() / name_for(dead_pid());
-    PlantedSocket dead = plant_socket(dead_foreign, false);
-    change_owner(dead_foreign, 65534, 65534);
-
+  const std::vector<std::pair<std::string, std::function<void()>>> kinds = {
+      {"regular file", [&] { plant_regular_file(entry); }},
+      {"directory", [&] { plant_directory(entry); }},
+      {"fifo", [&] { plant_fifo(entry); }},
+      {"symlink to the live socket", [&] { plant_symlink(live_socket, entry); }},
+      {"symlink to a regular file", [&] { plant_symlink(outside, entry); }},
+      {"dangling symlink", [&] { plant_symlink(scratch_root() / "nothing", entry); }},
+  };
+  for (const auto& [kind, plant] : kinds) {
+    plant();
     const Found found = discover(*client, handshake(), /*reclaim=*/true);
-    for (const fs::path& path : {live_foreign, dead_foreign}) {
-      const std::string name = path.filename().string();
-      EXPECT_EQ(reason_for(found, name), "foreign_owner") << name;
-      EXPECT_FALSE(found.live_names.count(name));
-      EXPECT_FALSE(found.reclaimed.count(name));
-      EXPECT_TRUE(fs::exists(fs::symlink_status(path))) << name << " was removed";
-    }
-    EXPECT_TRUE(found.live_pids.empty()) << found.raw.dump();
-  });
+    const std::string name = entry.filename().string();
+    EXPECT_EQ(reason_for(found, name), "not_a_socket") << kind;
+    EXPECT_FALSE(found.live_names.count(name)) << kind << " returned as live";
+    EXPECT_EQ(found.live_pids, std::vector<long long>{server->pid()}) << kind;
+    EXPECT_FALSE(found.reclaimed.count(name)) << kind << " was reclaimed (not ours to remove)";
+    EXPECT_TRUE(fs::exists(fs::symlink_status(entry))) << kind << " was removed";
+    EXPECT_TRUE(fs::exists(live_socket)) << kind << ": the symlink's target was removed";
+    fs::remove_all(entry);  // our own planted entry (a symlink is removed, not followed)
+  }
 }
 
-// DISC-6 / DISC-7: our socket with a dead PID is stale; reclaim removes it and nothing else.
-TEST_P(Discovery, StaleEntriesAreReportedAndOnlyOursReclaimed) {
-  run_guarded([&] {
-    for (const char* id : {"DISC-6", "DISC-7", "SEC-5"}) requirement(id);
-    start_pair();
-    PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen");
-    PIPECHECK_REQUIRE_CAPABILITIES(*client, "discover", "discover.report", "discover.reclaim",
-                                   "hash.pipecheck");
-    if (!unix_agents()) PIPECHECK_SKIP("plants AF_UNIX sockets");
-    const json listener = listen_on(*server);
-    const fs::path stale_socket = directory() / name_for(dead_pid());
-    PlantedSocket stale = plant_socket(stale_socket, false);
-    stale.close();  // as a crashed server leaves it: connect is refused
-    const fs::path stale_file = directory() / name_for(dead_pid());
-    plant_regular_file(stale_file);
+// A socket owned by another uid is foreign_owner: never returned, never reclaimed.
+PIPECHECK_CHECK(Discovery, ForeignSocketsAreNeverReturnedOrRemoved, "DISC-5", "DISC-7", "SEC-5") {
+  start_pair();
+  PIPECHECK_REQUIRE_CAPABILITIES(*client, "discover", "discover.report", "hash.pipecheck");
+  if (!unix_agents()) PIPECHECK_SKIP("DISC-5 is unix-only");
+  if (!can_change_owner()) {
+    PIPECHECK_SKIP("planting a socket owned by another uid needs root (lchown)");
+  }
+  fs::create_directories(directory());
+  ::chmod(directory().c_str(), 0700);
+  const fs::path live_foreign = directory() / name_for(::getpid());
+  PlantedSocket foreign = plant_socket(live_foreign, true);
+  change_owner(live_foreign, 65534, 65534);
+  const fs::path dead_foreign = directory() / name_for(dead_pid());
+  PlantedSocket dead = plant_socket(dead_foreign, false);
+  change_owner(dead_foreign, 65534, 65534);
 
-    const Found reported = discover(*client, handshake());
-    EXPECT_EQ(reason_for(reported, stale_socket.filename().string()), "stale");
-    EXPECT_EQ(reason_for(reported, stale_file.filename().string()), "not_a_socket");
-    EXPECT_TRUE(reported.reclaimed.empty()) << "reclaimed without being asked";
-    EXPECT_TRUE(fs::exists(fs::symlink_status(stale_socket)));
-
-    const Found reclaimed = discover(*client, handshake(), /*reclaim=*/true);
-    EXPECT_EQ(reclaimed.reclaimed, std::set<std::string>{stale_socket.filename().string()});
-    EXPECT_FALSE(fs::exists(fs::symlink_status(stale_socket))) << "stale socket not removed";
-    EXPECT_TRUE(fs::exists(fs::symlink_status(stale_file))) << "a regular file was removed";
-    EXPECT_TRUE(fs::exists(listener.at("path").get<std::string>()))
-        << "the live socket was removed";
-    EXPECT_EQ(reclaimed.live_pids, std::vector<long long>{server->pid()});
-  });
+  const Found found = discover(*client, handshake(), /*reclaim=*/true);
+  for (const fs::path& path : {live_foreign, dead_foreign}) {
+    const std::string name = path.filename().string();
+    EXPECT_EQ(reason_for(found, name), "foreign_owner") << name;
+    EXPECT_FALSE(found.live_names.count(name));
+    EXPECT_FALSE(found.reclaimed.count(name));
+    EXPECT_TRUE(fs::exists(fs::symlink_status(path))) << name << " was removed";
+  }
+  EXPECT_TRUE(found.live_pids.empty()) << found.raw.dump();
 }
 
-// DISC-9: no endpoint directory is an empty result; an insecure one is an error.
-TEST_P(Discovery, MissingDirectoryIsEmptyAndInsecureOneIsAnError) {
-  run_guarded([&] {
-    for (const char* id : {"DISC-9", "SEC-2"}) requirement(id);
-    start_pair();
-    PIPECHECK_REQUIRE_CAPABILITIES(*client, "discover");
-    if (!unix_agents()) PIPECHECK_SKIP("the endpoint directory is a unix notion");
-    const Found empty = discover(*client, handshake());
-    EXPECT_TRUE(empty.live_pids.empty() && empty.rejected.empty()) << empty.raw.dump();
-    EXPECT_FALSE(fs::exists(directory())) << "discovery must not create the directory";
+// Our socket with a dead PID is stale; reclaim removes it and nothing else.
+PIPECHECK_CHECK(Discovery, StaleEntriesAreReportedAndOnlyOursReclaimed, "DISC-6", "DISC-7",
+                "SEC-5") {
+  start_pair();
+  PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen");
+  PIPECHECK_REQUIRE_CAPABILITIES(*client, "discover", "discover.report", "discover.reclaim",
+                                 "hash.pipecheck");
+  if (!unix_agents()) PIPECHECK_SKIP("plants AF_UNIX sockets");
+  const json listener = listen_on(*server);
+  const fs::path stale_socket = directory() / name_for(dead_pid());
+  PlantedSocket stale = plant_socket(stale_socket, false);
+  stale.close();  // as a crashed server leaves it: connect is refused
+  const fs::path stale_file = directory() / name_for(dead_pid());
+  plant_regular_file(stale_file);
 
-    fs::create_directory(directory());
-    change_mode(directory(), 0777);
-    const auto refused = call_expecting_error(*client, "discover", handshake());
-    ASSERT_TRUE(refused.has_value()) << "a world-writable endpoint directory was listed";
-    EXPECT_EQ(refused->code(), "insecure_directory") << refused->message();
-    EXPECT_NE(refused->message().find(directory().string()), std::string::npos)
-        << "the message must name the path: " << refused->message();
-  });
+  const Found reported = discover(*client, handshake());
+  EXPECT_EQ(reason_for(reported, stale_socket.filename().string()), "stale");
+  EXPECT_EQ(reason_for(reported, stale_file.filename().string()), "not_a_socket");
+  EXPECT_TRUE(reported.reclaimed.empty()) << "reclaimed without being asked";
+  EXPECT_TRUE(fs::exists(fs::symlink_status(stale_socket)));
+
+  const Found reclaimed = discover(*client, handshake(), /*reclaim=*/true);
+  EXPECT_EQ(reclaimed.reclaimed, std::set<std::string>{stale_socket.filename().string()});
+  EXPECT_FALSE(fs::exists(fs::symlink_status(stale_socket))) << "stale socket not removed";
+  EXPECT_TRUE(fs::exists(fs::symlink_status(stale_file))) << "a regular file was removed";
+  EXPECT_TRUE(fs::exists(listener.at("path").get<std::string>())) << "the live socket was removed";
+  EXPECT_EQ(reclaimed.live_pids, std::vector<long long>{server->pid()});
 }
 
-// DISC-8: endpoints of other agent processes — of every selected implementation — are found;
+// No endpoint directory is an empty result; an insecure one is an error.
+PIPECHECK_CHECK(Discovery, MissingDirectoryIsEmptyAndInsecureOneIsAnError, "DISC-9", "SEC-2") {
+  start_pair();
+  PIPECHECK_REQUIRE_CAPABILITIES(*client, "discover");
+  if (!unix_agents()) PIPECHECK_SKIP("the endpoint directory is a unix notion");
+  const Found empty = discover(*client, handshake());
+  EXPECT_TRUE(empty.live_pids.empty() && empty.rejected.empty()) << empty.raw.dump();
+  EXPECT_FALSE(fs::exists(directory())) << "discovery must not create the directory";
+
+  fs::create_directory(directory());
+  change_mode(directory(), 0777);
+  const auto refused = call_expecting_error(*client, "discover", handshake());
+  ASSERT_TRUE(refused.has_value()) << "a world-writable endpoint directory was listed";
+  EXPECT_EQ(refused->code(), "insecure_directory") << refused->message();
+  EXPECT_NE(refused->message().find(directory().string()), std::string::npos)
+      << "the message must name the path: " << refused->message();
+}
+
+// Endpoints of other agent processes — of every selected implementation — are found;
 // one whose listener closed is absent from the next discovery.
-TEST_P(Discovery, FindsOtherProcessesAndClosedOnesDisappear) {
-  run_guarded([&] {
-    requirement("DISC-8");
-    client = start_agent(agent_options("discoverer"));
-    PIPECHECK_REQUIRE_CAPABILITIES(*client, "discover");
-    std::vector<std::unique_ptr<SuiteAgent>> servers;
-    std::vector<std::string> server_names = selected_implementations();
-    server_names.push_back(GetParam());            // at least two processes of its own kind too
-    std::map<long long, std::string> listener_of;  // pid -> listener id
-    for (std::size_t i = 0; i < server_names.size(); ++i) {
-      harness::implementation("server-" + std::to_string(i), server_names[i]);
-      auto agent = SuiteAgent::start(server_names[i], agent_options("server-" + std::to_string(i)));
-      if (!agent->has("listen") || !agent->has("close") ||
-          agent->platform() != client->platform()) {
-        std::cout << server_names[i] << ": cannot serve this discoverer, left out\n";
-        continue;
-      }
-      listener_of[agent->pid()] = agent->call("listen", handshake()).at("listener");
-      servers.push_back(std::move(agent));
+PIPECHECK_CHECK(Discovery, FindsOtherProcessesAndClosedOnesDisappear, "DISC-8") {
+  client = start_agent(agent_options("discoverer"));
+  PIPECHECK_REQUIRE_CAPABILITIES(*client, "discover");
+  std::vector<std::unique_ptr<SuiteAgent>> servers;
+  std::vector<std::string> server_names = selected_implementations();
+  server_names.push_back(GetParam());            // at least two processes of its own kind too
+  std::map<long long, std::string> listener_of;  // pid -> listener id
+  for (std::size_t i = 0; i < server_names.size(); ++i) {
+    harness::implementation("server-" + std::to_string(i), server_names[i]);
+    auto agent = SuiteAgent::start(server_names[i], agent_options("server-" + std::to_string(i)));
+    if (!agent->has("listen") || !agent->has("close") || agent->platform() != client->platform()) {
+      std::cout << server_names[i] << ": cannot serve this discoverer, left out\n";
+      continue;
     }
-    ASSERT_GE(servers.size(), 2u);
-    std::vector<long long> expected;
-    for (const auto& [pid, listener] : listener_of) expected.push_back(pid);
-    EXPECT_EQ(discover(*client, handshake()).live_pids, expected);
+    listener_of[agent->pid()] = agent->call("listen", handshake()).at("listener");
+    servers.push_back(std::move(agent));
+  }
+  ASSERT_GE(servers.size(), 2u);
+  std::vector<long long> expected;
+  for (const auto& [pid, listener] : listener_of) expected.push_back(pid);
+  EXPECT_EQ(discover(*client, handshake()).live_pids, expected);
 
-    SuiteAgent& closing = *servers.front();
-    closing.call("close", {{"listener", listener_of.at(closing.pid())}});
-    expected.erase(std::find(expected.begin(), expected.end(), closing.pid()));
-    EXPECT_EQ(discover(*client, handshake()).live_pids, expected)
-        << "a closed listener still shows up";
-  });
+  SuiteAgent& closing = *servers.front();
+  closing.call("close", {{"listener", listener_of.at(closing.pid())}});
+  expected.erase(std::find(expected.begin(), expected.end(), closing.pid()));
+  EXPECT_EQ(discover(*client, handshake()).live_pids, expected)
+      << "a closed listener still shows up";
 }
 
 INSTANTIATE_IMPLEMENTATIONS(Discovery, Discovery);

@@ -24,7 +24,6 @@ namespace pipecheck::suites {
 namespace {
 
 namespace fs = std::filesystem;
-using harness::requirement;
 
 // (server implementation, client implementation)
 using Pair = std::tuple<std::string, std::string>;
@@ -60,67 +59,57 @@ class Interop : public testing::TestWithParam<Pair> {
   std::optional<harness::ScratchDir> scratch_;
 };
 
-TEST_P(Interop, RoundTrip) {
-  run_guarded([&] {
-    requirement("WIRE-1");
-    requirement("WIRE-2");
-    requirement("HASH-31");
-    start_pair();
-    PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "hash.pipecheck");
-    PIPECHECK_REQUIRE_CAPABILITIES(*client, "dial", "hash.pipecheck");
-    const json args = handshake();
-    const json listening = server->call("listen", args);
+PIPECHECK_CHECK(Interop, RoundTrip, "WIRE-1", "WIRE-2", "HASH-31") {
+  start_pair();
+  PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "hash.pipecheck");
+  PIPECHECK_REQUIRE_CAPABILITIES(*client, "dial", "hash.pipecheck");
+  const json args = handshake();
+  const json listening = server->call("listen", args);
 
-    // The client derives the server's endpoint from the handshake alone.
-    json hash_args = args;
-    hash_args["pid"] = server->pid();
-    const json computed = client->call("hash", hash_args);
-    EXPECT_EQ(computed.at("name"), listening.at("name"))
-        << pair() << ": the client computes another endpoint name than the server listens on";
+  // The client derives the server's endpoint from the handshake alone.
+  json hash_args = args;
+  hash_args["pid"] = server->pid();
+  const json computed = client->call("hash", hash_args);
+  EXPECT_EQ(computed.at("name"), listening.at("name"))
+      << pair() << ": the client computes another endpoint name than the server listens on";
 
-    json dial = {{"path", listening.at("path")},
-                 {"count", kRoundTripDials},
-                 {"handshake", computed.at("hash")}};
-    const json accepted = client->call("dial", dial);
-    EXPECT_EQ(outcome_count(accepted, "ok"), kRoundTripDials) << pair() << ": " << accepted.dump();
-    EXPECT_EQ(accepted.at("handshake").value("accepted", 0), kRoundTripDials)
-        << pair() << ": the server did not accept the client's handshake: " << accepted.dump();
+  json dial = {{"path", listening.at("path")},
+               {"count", kRoundTripDials},
+               {"handshake", computed.at("hash")}};
+  const json accepted = client->call("dial", dial);
+  EXPECT_EQ(outcome_count(accepted, "ok"), kRoundTripDials) << pair() << ": " << accepted.dump();
+  EXPECT_EQ(accepted.at("handshake").value("accepted", 0), kRoundTripDials)
+      << pair() << ": the server did not accept the client's handshake: " << accepted.dump();
 
-    // Another hash on the same endpoint is rejected on both sides, not hung (WIRE-2, WIRE-3).
-    std::string other_hash = computed.at("hash");
-    other_hash.front() = other_hash.front() == 'a' ? 'b' : 'a';
-    dial["count"] = 1;
-    dial["handshake"] = other_hash;
-    const json rejected = client->call("dial", dial);
-    EXPECT_EQ(rejected.at("handshake").value("failed", 0), 1)
-        << pair() << ": a wrong hash was not rejected: " << rejected.dump();
-    server->call("close", {{"listener", listening.at("listener")}});
-  });
+  // Another hash on the same endpoint is rejected on both sides, not hung (WIRE-2, WIRE-3).
+  std::string other_hash = computed.at("hash");
+  other_hash.front() = other_hash.front() == 'a' ? 'b' : 'a';
+  dial["count"] = 1;
+  dial["handshake"] = other_hash;
+  const json rejected = client->call("dial", dial);
+  EXPECT_EQ(rejected.at("handshake").value("failed", 0), 1)
+      << pair() << ": a wrong hash was not rejected: " << rejected.dump();
+  server->call("close", {{"listener", listening.at("listener")}});
 }
 
-TEST_P(Interop, Discovery) {
-  run_guarded([&] {
-    requirement("DISC-2");
-    start_pair();
-    PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen");
-    PIPECHECK_REQUIRE_CAPABILITIES(*client, "discover");
-    const json args = handshake();
-    const json listening = server->call("listen", args);
-    const json found = client->call("discover", args);
-    const json& live = found.at("live");
-    ASSERT_EQ(live.size(), 1u) << pair() << ": expected exactly the server's endpoint, found "
-                               << found.dump();
-    EXPECT_EQ(live[0].at("name"), listening.at("name")) << pair() << ": " << found.dump();
-    EXPECT_EQ(live[0].at("pid").get<long long>(), server->pid()) << pair() << ": " << found.dump();
-    server->call("close", {{"listener", listening.at("listener")}});
-  });
+PIPECHECK_CHECK(Interop, Discovery, "DISC-2") {
+  start_pair();
+  PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen");
+  PIPECHECK_REQUIRE_CAPABILITIES(*client, "discover");
+  const json args = handshake();
+  const json listening = server->call("listen", args);
+  const json found = client->call("discover", args);
+  const json& live = found.at("live");
+  ASSERT_EQ(live.size(), 1u) << pair() << ": expected exactly the server's endpoint, found "
+                             << found.dump();
+  EXPECT_EQ(live[0].at("name"), listening.at("name")) << pair() << ": " << found.dump();
+  EXPECT_EQ(live[0].at("pid").get<long long>(), server->pid()) << pair() << ": " << found.dump();
+  server->call("close", {{"listener", listening.at("listener")}});
 }
 
-TEST_P(Interop, Backlog) {
-  run_guarded([&] {
-    check_geometry(load_geometry_fixture("interop/interop-backlog.json"), server_impl(),
-                   client_impl());
-  });
+PIPECHECK_CHECK(Interop, Backlog) {
+  check_geometry(load_geometry_fixture("interop/interop-backlog.json"), server_impl(),
+                 client_impl());
 }
 
 std::vector<Pair> pairs() {

@@ -2,7 +2,10 @@
 """Requirement traceability: which conformance checks name which spec requirement.
 
 Scans docs/spec.md for requirement rows (`| HASH-1 | MUST | all | ... |`), suites/**/*.cpp (except
-suites/common/) for requirement ids named in code (string literals such as "HASH-3"; comments are ignored) and
+suites/common/) for requirement ids named in code: the ids a check lists in its
+`PIPECHECK_CHECK(Fixture, Name, "LSN-9", ...)` (suites/support/check_support.hpp) and any other
+string literal such as "HASH-3" inside a check (a `requirement("HASH-3")` call in a plain
+TEST/TEST_P); comments are ignored. Also reads
 fixtures/geometries/*.json for the `requirements` of each geometry (the backlog suite runs every
 geometry file as a check). Fails when a check names an id the spec does not define, or when a MUST
 requirement has no check. Writes the table as Markdown.
@@ -20,7 +23,9 @@ import sys
 
 ROW = re.compile(r"^\|\s*([A-Z]+-\d+)\s*\|\s*(MUST|SHOULD|MAY)\s*\|\s*([a-z]+)\s*\|\s*(.*?)\s*\|\s*$")
 ID_LITERAL = re.compile(r'"([A-Z]+-\d+)"')
-TEST_NAME = re.compile(r"\b(?:TEST|TEST_F|TEST_P)\s*\(\s*(\w+)\s*,\s*(\w+)\s*\)")
+# A check: PIPECHECK_CHECK(Fixture, Name, "ID", ...) or a plain GoogleTest TEST/TEST_F/TEST_P.
+TEST_NAME = re.compile(
+    r"\b(?:PIPECHECK_CHECK|TEST|TEST_F|TEST_P)\s*\(\s*(\w+)\s*,\s*(\w+)\s*[,)]")
 
 
 def strip_comments(source: str) -> str:
@@ -72,8 +77,8 @@ def read_checks(suites: pathlib.Path, root: pathlib.Path):
         code = strip_comments(path.read_text(encoding="utf-8"))
         tests = [(m.start(), f"{m.group(1)}.{m.group(2)}") for m in TEST_NAME.finditer(code)]
         for match in ID_LITERAL.finditer(code):
-            # The id belongs to the test whose body it is in (the last TEST before it), or to the
-            # file's shared tables when it precedes every test.
+            # The id belongs to the check whose arguments or body it is in (the last check before
+            # it), or to the file's shared tables when it precedes every check.
             owner = next((name for start, name in reversed(tests) if start < match.start()), None)
             line = code.count("\n", 0, match.start()) + 1
             uses.setdefault(match.group(1), []).append(

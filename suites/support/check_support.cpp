@@ -21,6 +21,12 @@ void run_guarded(const std::function<void()>& body) {
   }
 }
 
+void run_check(std::initializer_list<std::string_view> requirements,
+               const std::function<void()>& body) {
+  for (const std::string_view id : requirements) harness::requirement(id);
+  run_guarded(body);
+}
+
 std::unique_ptr<SuiteAgent> AgentCheck::start_agent(AgentOptions options) {
   harness::implementation(options.role, GetParam());
   return SuiteAgent::start(GetParam(), options);

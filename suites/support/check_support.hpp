@@ -1,23 +1,25 @@
-// check_support.hpp — what every conformance check shares: the per-implementation fixture,
-// guarded bodies (an agent failure makes the check an `error`), capability requirements,
-// scratch roots, fixture files and handshake arguments.
+// check_support.hpp — what every conformance check shares: the one way to write a check
+// (PIPECHECK_CHECK: its requirement ids, and a body run guarded so that an agent failure makes
+// the check an `error`), the per-implementation fixture, capability requirements, scratch roots,
+// fixture files and handshake arguments.
 //
 //   class Discovery : public pipecheck::suites::AgentCheck {};
-//   TEST_P(Discovery, IgnoresOtherHashes) {
-//     run_guarded([&] {
-//       pipecheck::harness::requirement("DISC-3");
-//       auto agent = start_agent();
-//       PIPECHECK_REQUIRE_CAPABILITIES(*agent, "discover");
-//       json found = agent->call("discover", handshake_args(check_fields(), scratch_root()));
-//       ...
-//     });
+//
+//   // Names of other hashes are never returned.
+//   PIPECHECK_CHECK(Discovery, IgnoresOtherHashes, "DISC-3") {
+//     auto agent = start_agent();
+//     PIPECHECK_REQUIRE_CAPABILITIES(*agent, "discover");
+//     json found = agent->call("discover", handshake_args(check_fields(), scratch_root()));
+//     EXPECT_TRUE(found.at("live").empty()) << found.dump();
 //   }
+//
 //   INSTANTIATE_IMPLEMENTATIONS(Discovery, Discovery);
 #pragma once
 
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +37,8 @@ namespace pipecheck::suites {
 
 // Runs a check body; AgentFailure (crash, hang, protocol violation) and other exceptions end the
 // check as `error`, an unexpected error reply as a failure naming the op, code and message.
+// PIPECHECK_CHECK runs every body through it; checks written as a TEST_P that calls it and
+// harness::requirement() themselves still work (and ci/tools/traceability.py reads them).
 void run_guarded(const std::function<void()>& body);
 
 // A check parametrised by implementation name (GetParam()).
@@ -103,3 +107,61 @@ bool locale_available(const std::string& name);
                            [](const testing::TestParamInfo<std::string>& info) {                \
                              return ::pipecheck::suites::implementation_param_name(info.param); \
                            })
+
+namespace pipecheck::suites {
+
+// Records the check's requirement ids, then runs `body` guarded (run_guarded).
+void run_check(std::initializer_list<std::string_view> requirements,
+               const std::function<void()>& body);
+
+// Registers Check (a PIPECHECK_CHECK) under "{fixture}.{name}": as a pattern of the parametrised
+// fixture (instantiated by INSTANTIATE_IMPLEMENTATIONS / INSTANTIATE_TEST_SUITE_P) when Fixture
+// takes parameters, as a plain test otherwise.
+template <typename Fixture, typename Check>
+int register_check(const char* fixture, const char* name, const char* file, int line) {
+  if constexpr (requires { typename Fixture::ParamType; }) {
+    ::testing::UnitTest::GetInstance()
+        ->parameterized_test_registry()
+        .GetTestSuitePatternHolder<Fixture>(fixture, ::testing::internal::CodeLocation(file, line))
+        ->AddTestPattern(fixture, name, new ::testing::internal::TestMetaFactory<Check>(),
+                         ::testing::internal::CodeLocation(file, line));
+  } else {
+    ::testing::RegisterTest(fixture, name, nullptr, nullptr, file, line,
+                            []() -> Fixture* { return new Check(); });
+  }
+  return 0;
+}
+
+}  // namespace pipecheck::suites
+
+// A conformance check: `fixture.name`, checking the requirement ids that follow (string
+// literals of docs/spec.md; ci/tools/traceability.py reads them from here). The body runs
+// guarded: an agent crash, hang or protocol violation ends the check as `error`, an unexpected
+// error reply as a failure (run_guarded). GoogleTest's macros and PIPECHECK_UNSUPPORTED /
+// PIPECHECK_SKIP work in the body as in a TEST_P. The fixture is parametrised (AgentCheck, or a
+// testing::TestWithParam of its own) or a plain testing::Test; checks whose ids come from a
+// fixture file (geometries) name none here and record them in the body.
+//
+//   class Backlog : public pipecheck::suites::AgentCheck {};
+//   // With nobody accepting, exactly the admitted number of connects succeed.
+//   PIPECHECK_CHECK(Backlog, QueueSizeIsHonoured, "LSN-9", "LSN-1") {
+//     auto server = start_agent(agent_options("server"));
+//     PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "listen.queue_size");
+//     EXPECT_EQ(...);
+//   }
+//   INSTANTIATE_IMPLEMENTATIONS(Backlog, Backlog);
+#define PIPECHECK_CHECK(fixture, name, ...)                                                \
+  class GTEST_TEST_CLASS_NAME_(fixture, name) : public fixture {                           \
+   public:                                                                                 \
+    void TestBody() override {                                                             \
+      ::pipecheck::suites::run_check({__VA_ARGS__}, [this] { CheckBody(); });              \
+    }                                                                                      \
+                                                                                           \
+   private:                                                                                \
+    void CheckBody();                                                                      \
+    [[maybe_unused]] static const int registered_;                                         \
+  };                                                                                       \
+  const int GTEST_TEST_CLASS_NAME_(fixture, name)::registered_ =                           \
+      ::pipecheck::suites::register_check<fixture, GTEST_TEST_CLASS_NAME_(fixture, name)>( \
+          #fixture, #name, __FILE__, __LINE__);                                            \
+  void GTEST_TEST_CLASS_NAME_(fixture, name)::CheckBody()
