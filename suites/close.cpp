@@ -34,7 +34,7 @@ bool endpoint_file_exists(const json& listener) {
   return fs::exists(fs::symlink_status(listener.at("path").get<std::string>()));
 }
 
-class CloseRace : public AgentCheck {
+class Close : public AgentCheck {
  protected:
   json listen_args(int queue_size, int accept_workers) {
     json args = handshake_args(check_fields(), scratch_root());
@@ -45,7 +45,7 @@ class CloseRace : public AgentCheck {
 };
 
 // Every pending accept returns "listener closed" within 100 ms of close.
-PIPECHECK_CHECK(CloseRace, PendingAcceptsReturnClosedWithin100ms, "LSN-4") {
+PIPECHECK_CHECK(Close, PendingAcceptsReturnClosedWithin100ms, "LSN-4") {
   auto server = start_agent(agent_options("server"));
   PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "listen.queue_size", "close", "dial");
   const auto stop_at = Clock::now() + kBudget;
@@ -73,7 +73,7 @@ PIPECHECK_CHECK(CloseRace, PendingAcceptsReturnClosedWithin100ms, "LSN-4") {
 }
 
 // Close from 16 threads at once, then once more: no crash, one teardown, agent healthy.
-PIPECHECK_CHECK(CloseRace, ConcurrentAndRepeatedCloseTearDownOnce, "LSN-3") {
+PIPECHECK_CHECK(Close, ConcurrentAndRepeatedCloseTearDownOnce, "LSN-3") {
   auto server = start_agent(agent_options("server"));
   PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "listen.queue_size", "close",
                                  "close.concurrent", "hash.pipecheck");
@@ -104,7 +104,7 @@ PIPECHECK_CHECK(CloseRace, ConcurrentAndRepeatedCloseTearDownOnce, "LSN-3") {
 
 // Clients of three processes dial while the listener closes: every attempt is classified
 // ok / refused / absent / busy (an ok may then see end-of-stream) within its timeout + 100 ms.
-PIPECHECK_CHECK(CloseRace, CloseWhileClientsOfSeveralProcessesDial, "DIAL-7") {
+PIPECHECK_CHECK(Close, CloseWhileClientsOfSeveralProcessesDial, "DIAL-7") {
   auto server = start_agent(agent_options("server"));
   PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "listen.queue_size", "close", "hash.pipecheck");
   std::vector<std::unique_ptr<SuiteAgent>> clients;
@@ -166,7 +166,7 @@ PIPECHECK_CHECK(CloseRace, CloseWhileClientsOfSeveralProcessesDial, "DIAL-7") {
 
 // After close the endpoint is gone, the agent's descriptor count is back where it was,
 // and the same name can be listened on again at once.
-PIPECHECK_CHECK(CloseRace, AfterCloseNothingRemainsAndTheNameIsReusable, "LSN-7") {
+PIPECHECK_CHECK(Close, AfterCloseNothingRemainsAndTheNameIsReusable, "LSN-7") {
   auto server = start_agent(agent_options("server"));
   auto client = start_agent(agent_options("client"));
   PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "listen.queue_size", "close", "counters",
@@ -207,7 +207,7 @@ PIPECHECK_CHECK(CloseRace, AfterCloseNothingRemainsAndTheNameIsReusable, "LSN-7"
 
 // While the listener lives, its name is "address in use" naming its PID;
 // after SIGKILL its file is stale, discovery says so, and a new listener reclaims the name.
-PIPECHECK_CHECK(CloseRace, KilledListenerIsStaleAndReclaimed, "LSN-8", "LSN-6", "DISC-6") {
+PIPECHECK_CHECK(Close, KilledListenerIsStaleAndReclaimed, "LSN-8", "LSN-6", "DISC-6") {
   auto successor = start_agent(agent_options("successor"));
   PIPECHECK_REQUIRE_CAPABILITIES(*successor, "listen", "close", "discover", "discover.report");
   for (int round = 0; round < 5; ++round) {
@@ -244,7 +244,7 @@ PIPECHECK_CHECK(CloseRace, KilledListenerIsStaleAndReclaimed, "LSN-8", "LSN-6", 
 }
 
 // Close removes the socket file only if it is still the one the listener created.
-PIPECHECK_CHECK(CloseRace, CloseLeavesAReplacedSocketFileAlone, "LSN-5", "SEC-5") {
+PIPECHECK_CHECK(Close, CloseLeavesAReplacedSocketFileAlone, "LSN-5", "SEC-5") {
   auto server = start_agent(agent_options("server"));
   PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "close");
   if (server->platform() == "windows") PIPECHECK_SKIP("LSN-5 is about unix socket files");
@@ -260,7 +260,7 @@ PIPECHECK_CHECK(CloseRace, CloseLeavesAReplacedSocketFileAlone, "LSN-5", "SEC-5"
   EXPECT_EQ(before.st_ino, after.st_ino);
 }
 
-INSTANTIATE_IMPLEMENTATIONS(Close, CloseRace);
+INSTANTIATE_IMPLEMENTATIONS(Close, Close);
 
 }  // namespace
 }  // namespace pipecheck::suites

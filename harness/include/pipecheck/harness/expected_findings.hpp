@@ -9,7 +9,7 @@
 //
 // File format (errors name the file, the JSON path, the rule and what was expected):
 //   {"format": "pipecheck-expected-findings", "format_version": 1,
-//    "findings": [{"impl": "node", "check": "Close/CloseRace.X/node", "status": "fail",
+//    "findings": [{"impl": "node", "check": "Close/Close.X/node", "status": "fail",
 //                  "reason": "LSN-5: libuv unlinks the path on close
 //                  (docs/findings/node-net.md)"}]}
 // `check` is a report check id; `impl` must play a role (agent, server or client) in that check;
