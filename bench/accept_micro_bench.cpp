@@ -16,8 +16,9 @@
 #include <vector>
 
 #include "pipecheck/connection.hpp"
-#include "pipecheck/handshake.hpp"
+#include "pipecheck/hash_profile.hpp"
 #include "pipecheck/listener.hpp"
+#include "pipecheck/wire_handshake.hpp"
 #include "raw_socket.hpp"
 
 namespace {

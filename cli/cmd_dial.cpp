@@ -8,6 +8,7 @@
 #include "handshake_options.hpp"
 #include "output.hpp"
 #include "pipecheck/dial.hpp"
+#include "pipecheck/wire_handshake.hpp"
 
 namespace pipecheck::cli {
 

@@ -5,7 +5,7 @@
 #include "commands.hpp"
 #include "handshake_options.hpp"
 #include "output.hpp"
-#include "pipecheck/process.hpp"
+#include "pipecheck/identity.hpp"
 
 namespace pipecheck::cli {
 

@@ -11,6 +11,7 @@
 #include "handshake_options.hpp"
 #include "output.hpp"
 #include "pipecheck/listener.hpp"
+#include "pipecheck/wire_handshake.hpp"
 #include "stop_signal.hpp"
 
 namespace pipecheck::cli {

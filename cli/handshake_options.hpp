@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "options.hpp"
-#include "pipecheck/handshake.hpp"
+#include "pipecheck/hash_profile.hpp"
 #include "pipecheck/naming.hpp"
 
 namespace pipecheck::cli {

@@ -1,8 +1,8 @@
-// report_platform.hpp — what the report needs from the platform (report_posix.cpp,
-// report_windows.cpp): host and OS identity. Private to the harness library.
+// report_platform.hpp — what the report needs from the platform (report_posix.cpp): host and
+// OS identity. Private to the harness library.
 //
-//   pipecheck::harness::detail::PlatformIdentity id =
-//   pipecheck::harness::detail::platform_identity();
+//   pipecheck::harness::detail::PlatformIdentity id = pipecheck::harness::detail::platform_identity();
+//   run.os = id.os;
 #pragma once
 
 #include <string>

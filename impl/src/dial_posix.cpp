@@ -10,7 +10,7 @@
 
 #include "dial_platform.hpp"
 #include "pipecheck/dial.hpp"
-#include "pipecheck/process.hpp"
+#include "pipecheck/identity.hpp"
 #include "posix_connection.hpp"
 
 namespace pipecheck {

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "discovery_result.hpp"
+#include "pipecheck/identity.hpp"
 #include "pipecheck/naming.hpp"
-#include "pipecheck/process.hpp"
 
 namespace pipecheck {
 
@@ -20,6 +20,18 @@ std::string_view to_string(Rejection reason) {
       return "stale";
   }
   return "unknown";
+}
+
+std::string_view to_string(DiscoveryMethod method) {
+  switch (method) {
+    case DiscoveryMethod::listing:
+      return "listing";
+    case DiscoveryMethod::markers:
+      return "markers";
+    case DiscoveryMethod::legacy:
+      return "legacy";
+  }
+  return "listing";
 }
 
 namespace detail {

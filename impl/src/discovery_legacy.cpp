@@ -5,6 +5,7 @@
 #include "discovery_legacy.hpp"
 #include "pipecheck/dial.hpp"
 #include "pipecheck/error.hpp"
+#include "pipecheck/wire_handshake.hpp"
 
 namespace pipecheck::detail {
 
@@ -41,7 +42,7 @@ DiscoveryResult discover_legacy(const Handshake& handshake, const DiscoveryOptio
             });
 
   DiscoveryResult result;
-  result.method = "legacy";
+  result.method = DiscoveryMethod::legacy;
   for (const LegacyCandidate& candidate : candidates) {
     DialResult dialed = dial_once(candidate.path, kConnectTimeout);
     if (dialed.outcome != DialOutcome::ok) continue;

@@ -8,8 +8,8 @@
 
 #include "discovery_legacy.hpp"
 #include "endpoint_directory.hpp"
+#include "pipecheck/identity.hpp"
 #include "pipecheck/naming.hpp"
-#include "pipecheck/process.hpp"
 
 namespace pipecheck::detail {
 

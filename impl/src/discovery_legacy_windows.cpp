@@ -1,8 +1,8 @@
 // Legacy discovery candidates on Windows: endpoints from the pipe namespace or, where it cannot
 // be listed, the marker directory (WIN-3) — whatever their hash.
 #include "discovery_legacy.hpp"
+#include "pipecheck/identity.hpp"
 #include "pipecheck/naming.hpp"
-#include "pipecheck/process.hpp"
 #include "windows_discovery.hpp"
 
 namespace pipecheck::detail {

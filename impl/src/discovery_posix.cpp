@@ -10,7 +10,7 @@
 #include "endpoint_directory.hpp"
 #include "pipecheck/dial.hpp"
 #include "pipecheck/discovery.hpp"
-#include "pipecheck/process.hpp"
+#include "pipecheck/identity.hpp"
 
 namespace pipecheck {
 
@@ -39,7 +39,7 @@ std::vector<std::string> list_names(int directory_fd, const std::string& path) {
 DiscoveryResult discover(const Handshake& handshake, const DiscoveryOptions& options) {
   if (options.method == DiscoveryMethod::legacy) return detail::discover_legacy(handshake, options);
   DiscoveryResult result;
-  result.method = "listing";
+  result.method = DiscoveryMethod::listing;
   const std::string directory = endpoint_directory(handshake, options.naming);
   auto opened =
       detail::open_endpoint_directory(directory, resolve_root(options.naming), detail::Create::no);

@@ -7,7 +7,7 @@
 #include "discovery_result.hpp"
 #include "endpoint_marker.hpp"
 #include "pipecheck/discovery.hpp"
-#include "pipecheck/process.hpp"
+#include "pipecheck/identity.hpp"
 #include "windows_discovery.hpp"
 #include "windows_handle.hpp"
 
@@ -91,7 +91,8 @@ DiscoveryResult discover_windows(const Handshake& handshake, const DiscoveryOpti
 
   const Listing listing = list_endpoints(handshake, options.naming, ours);
   used = listing.source;
-  result.method = used == ListingSource::markers ? "markers" : "listing";
+  result.method =
+      used == ListingSource::markers ? DiscoveryMethod::markers : DiscoveryMethod::listing;
   for (const ListedEntry& entry : listing.entries) {
     const std::string& name = entry.name;
     // The file system matched case-insensitively; names are compared exactly (DISC-3).

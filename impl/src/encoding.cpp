@@ -4,9 +4,9 @@
 #include <string>
 #include <string_view>
 
-#include "pipecheck/handshake.hpp"
+#include "encoding.hpp"
 
-namespace pipecheck {
+namespace pipecheck::detail {
 
 std::string base32_lower_nopad(std::string_view bytes) {
   constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz234567";
@@ -53,4 +53,4 @@ std::string base64_standard(std::string_view bytes) {
   return out;
 }
 
-}  // namespace pipecheck
+}  // namespace pipecheck::detail

@@ -13,7 +13,7 @@
 
 #include <string>
 
-#include "pipecheck/handshake.hpp"
+#include "pipecheck/hash_profile.hpp"
 #include "pipecheck/naming.hpp"
 #include "windows_handle.hpp"
 

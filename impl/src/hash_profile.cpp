@@ -1,6 +1,6 @@
 // Hash profiles (docs/spec.md HASH-*): validate the handshake fields, build the canonical key and
 // hash it. Every error names its field (Error::field(), and "field '<name>': " in the message).
-#include "pipecheck/handshake.hpp"
+#include "pipecheck/hash_profile.hpp"
 
 #include <array>
 #include <cstdint>
@@ -8,7 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include "canonical_version.hpp"
+#include "encoding.hpp"
 #include "pipecheck/error.hpp"
+#include "pipecheck/identity.hpp"
 
 namespace pipecheck {
 
@@ -267,7 +270,7 @@ Handshake pipecheck_profile(const FieldMap& fields) {
   check_field_set("pipecheck", fields, {"kind", "version", "arch", "salt"}, {"user"});
   const std::string& kind = fields.find("kind")->second;
   check_kind(kind);
-  std::string version = canonical_version(fields.find("version")->second);
+  std::string version = detail::canonical_version(fields.find("version")->second);
   std::string arch = resolve_arch(fields.find("arch")->second);
   const std::string& salt = fields.find("salt")->second;
   check_salt(salt);
@@ -282,7 +285,7 @@ Handshake pipecheck_profile(const FieldMap& fields) {
   hs.profile = "pipecheck";
   hs.key = "pipecheck/1\nkind=" + kind + "\nversion=" + version + "\narch=" + arch +
            "\nsalt=" + salt + "\nuser=" + user + "\n";
-  hs.hash = base32_lower_nopad(sha256(hs.key)).substr(0, 32);
+  hs.hash = detail::base32_lower_nopad(detail::sha256(hs.key)).substr(0, 32);
   hs.default_prefix = "pipecheck";
   return hs;
 }
@@ -299,7 +302,7 @@ Handshake msbuild_profile(const FieldMap& fields) {
   hs.profile = "msbuild";
   hs.key = std::to_string(options) + " " + std::to_string(salt) + " " + join_version(version, ' ') +
            " " + std::to_string(session);
-  hs.hash = base64_standard(sha256(hs.key));
+  hs.hash = detail::base64_standard(detail::sha256(hs.key));
   for (char& c : hs.hash) {
     if (c == '/') c = '_';
   }
@@ -310,7 +313,7 @@ Handshake msbuild_profile(const FieldMap& fields) {
 
 }  // namespace
 
-std::string canonical_version(std::string_view version) {
+std::string detail::canonical_version(std::string_view version) {
   return join_version(parse_version(version), '.');
 }
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "pipecheck/handshake.hpp"
+#include "pipecheck/identity.hpp"
 #include "target_arch.hpp"
 
 namespace pipecheck {

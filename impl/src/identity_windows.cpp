@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "pipecheck/handshake.hpp"
+#include "pipecheck/identity.hpp"
 #include "target_arch.hpp"
 #include "windows_handle.hpp"
 #include "windows_identity.hpp"

@@ -12,8 +12,8 @@
 
 #include "endpoint_directory.hpp"
 #include "pipecheck/dial.hpp"
+#include "pipecheck/identity.hpp"
 #include "pipecheck/listener.hpp"
-#include "pipecheck/process.hpp"
 #include "posix_connection.hpp"
 
 namespace pipecheck {

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "endpoint_marker.hpp"
+#include "pipecheck/identity.hpp"
 #include "pipecheck/listener.hpp"
-#include "pipecheck/process.hpp"
 #include "windows_connection.hpp"
 #include "windows_identity.hpp"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "pipecheck/handshake.hpp"
+#include "pipecheck/hash_profile.hpp"
 
 namespace pipecheck::detail {
 

@@ -3,7 +3,7 @@
 #include <climits>
 #include <csignal>
 
-#include "pipecheck/process.hpp"
+#include "pipecheck/identity.hpp"
 
 namespace pipecheck {
 

@@ -1,6 +1,6 @@
 #include <windows.h>
 
-#include "pipecheck/process.hpp"
+#include "pipecheck/identity.hpp"
 
 namespace pipecheck {
 

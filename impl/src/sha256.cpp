@@ -4,9 +4,9 @@
 #include <string>
 #include <string_view>
 
-#include "pipecheck/handshake.hpp"
+#include "encoding.hpp"
 
-namespace pipecheck {
+namespace pipecheck::detail {
 
 namespace {
 
@@ -91,4 +91,4 @@ std::string sha256(std::string_view data) {
   return digest;
 }
 
-}  // namespace pipecheck
+}  // namespace pipecheck::detail

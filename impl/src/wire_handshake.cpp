@@ -1,8 +1,8 @@
 // The wire handshake (WIRE-1..3), built only on Connection's public methods.
 #include <chrono>
 
-#include "pipecheck/connection.hpp"
 #include "pipecheck/error.hpp"
+#include "pipecheck/wire_handshake.hpp"
 
 namespace pipecheck {
 
@@ -13,7 +13,6 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kHello = "PIPECHECK/1 HELLO ";
 constexpr std::string_view kAccept = "PIPECHECK/1 ACCEPT";
 constexpr std::string_view kReject = "PIPECHECK/1 REJECT ";
-constexpr std::size_t kMaxLine = 255;  // WIRE-1: a line is at most 255 bytes with its '\n'
 
 HandshakeResult failed(std::string detail) {
   return {false, std::move(detail)};
@@ -40,17 +39,17 @@ std::string quoted(std::string_view line) {
 std::optional<std::string> read_reply(Connection& connection, std::chrono::milliseconds timeout,
                                       std::string& why_not) {
   const auto start = Clock::now();
-  auto line = connection.read_line(timeout, kMaxLine - 1);
+  auto line = connection.read_line(timeout, kMaxWireLine - 1);
   if (!line) {
     why_not = Clock::now() - start >= timeout
                   ? "timeout: no complete line within " + std::to_string(timeout.count()) + " ms"
-                  : "end of stream or a line over " + std::to_string(kMaxLine) + " bytes";
+                  : "end of stream or a line over " + std::to_string(kMaxWireLine) + " bytes";
   }
   return line;
 }
 
 bool valid_hash(std::string_view hash) {
-  if (hash.empty() || kHello.size() + hash.size() + 1 > kMaxLine) return false;
+  if (hash.empty() || kHello.size() + hash.size() + 1 > kMaxWireLine) return false;
   for (unsigned char c : hash) {
     if (c <= 0x20 || c >= 0x7f) return false;
   }

@@ -13,7 +13,7 @@ namespace pipecheck {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::Clock;
+using test_support::Clock;
 
 struct Pair {
   Connection ours;

@@ -15,8 +15,8 @@ namespace pipecheck {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::Clock;
-using testing::ScratchRoot;
+using test_support::Clock;
+using test_support::ScratchRoot;
 
 TEST(DialPosix, NothingAtThePathIsAbsent) {
   ScratchRoot root;
@@ -31,7 +31,7 @@ TEST(DialPosix, NothingAtThePathIsAbsent) {
 TEST(DialPosix, SocketFileWithoutListenerIsRefused) {
   ScratchRoot root;
   const std::string path = root.path() + "/bound-not-listening";
-  testing::make_unlistened_socket_file(path);
+  test_support::make_unlistened_socket_file(path);
   DialResult r = dial_once(path, 1s);
   EXPECT_EQ(r.outcome, DialOutcome::refused) << r.detail;
   EXPECT_EQ(r.system_error, ECONNREFUSED);
@@ -39,7 +39,7 @@ TEST(DialPosix, SocketFileWithoutListenerIsRefused) {
 
 TEST(DialPosix, ClosedListenerLeavesNothingToDial) {
   ScratchRoot root;
-  Listener lsn(testing::unique_handshake(), root.listen(1));
+  Listener lsn(test_support::unique_handshake(), root.listen(1));
   const std::string path = lsn.endpoint().path;
   lsn.close();
   EXPECT_EQ(dial_once(path, 1s).outcome, DialOutcome::absent);
@@ -53,7 +53,7 @@ TEST(DialPosix, OverlongPathIsOtherWithClearDetail) {
 
 TEST(DialPosix, OkGivesABlockingConnectionToOurListener) {
   ScratchRoot root;
-  Listener lsn(testing::unique_handshake(), root.listen(1));
+  Listener lsn(test_support::unique_handshake(), root.listen(1));
   DialResult r = dial_once(lsn.endpoint().path, 1s);
   ASSERT_EQ(r.outcome, DialOutcome::ok) << r.detail;
   EXPECT_EQ(r.system_error, 0);
@@ -74,7 +74,7 @@ TEST_P(DialBusy, FullBacklogIsBusyAfterExactlyEffectivePlusOne) {
   ScratchRoot root;
   const int queue_size = GetParam();
   const int admitted = std::max(queue_size, 1) + 1;
-  Listener lsn(testing::unique_handshake(), root.listen(queue_size));
+  Listener lsn(test_support::unique_handshake(), root.listen(queue_size));
   std::vector<Connection> held;
   for (int i = 0; i < admitted; ++i) {
     DialResult r = dial_once(lsn.endpoint().path, 1s);
@@ -92,7 +92,7 @@ INSTANTIATE_TEST_SUITE_P(QueueSizes, DialBusy, ::testing::Values(0, 1, 4));
 
 TEST(DialPosix, RetryOnFullBacklogGivesUpAtTheDeadlineWithLastOutcome) {
   ScratchRoot root;
-  Listener lsn(testing::unique_handshake(), root.listen(1));
+  Listener lsn(test_support::unique_handshake(), root.listen(1));
   std::vector<Connection> held;
   while (true) {
     DialResult r = dial_once(lsn.endpoint().path, 1s);
@@ -104,7 +104,7 @@ TEST(DialPosix, RetryOnFullBacklogGivesUpAtTheDeadlineWithLastOutcome) {
     ASSERT_LT(held.size(), 100u) << "backlog never filled";
   }
   const auto start = Clock::now();
-  DialResult r = dial_with_retry(lsn.endpoint().path, testing::retry_until(100ms));
+  DialResult r = dial_with_retry(lsn.endpoint().path, test_support::retry_until(100ms));
   const auto elapsed = Clock::now() - start;
   EXPECT_EQ(r.outcome, DialOutcome::busy) << r.detail;
   EXPECT_GE(elapsed, 100ms);
@@ -117,9 +117,9 @@ TEST(DialPosix, RetryOnFullBacklogGivesUpAtTheDeadlineWithLastOutcome) {
 TEST(DialPosix, RetryDoesNotRetryAbsentOrRefused) {
   ScratchRoot root;
   const std::string refused_path = root.path() + "/refusing";
-  testing::make_unlistened_socket_file(refused_path);
-  DialResult refused = dial_with_retry(refused_path, testing::retry_until(1s));
-  DialResult absent = dial_with_retry(root.path() + "/absent", testing::retry_until(1s));
+  test_support::make_unlistened_socket_file(refused_path);
+  DialResult refused = dial_with_retry(refused_path, test_support::retry_until(1s));
+  DialResult absent = dial_with_retry(root.path() + "/absent", test_support::retry_until(1s));
 #if defined(__linux__)
   EXPECT_EQ(refused.outcome, DialOutcome::refused);
   EXPECT_EQ(refused.attempts, 1);
@@ -130,7 +130,7 @@ TEST(DialPosix, RetryDoesNotRetryAbsentOrRefused) {
 
 TEST(DialPosix, RetrySucceedsOnceAnAccepterDrainsTheBacklog) {
   ScratchRoot root;
-  Listener lsn(testing::unique_handshake(), root.listen(1));
+  Listener lsn(test_support::unique_handshake(), root.listen(1));
   std::vector<Connection> held;
   while (true) {
     DialResult r = dial_once(lsn.endpoint().path, 1s);
@@ -151,7 +151,7 @@ TEST(DialPosix, RetrySucceedsOnceAnAccepterDrainsTheBacklog) {
     return accepted;
   });
   const auto start = Clock::now();
-  DialResult r = dial_with_retry(lsn.endpoint().path, testing::retry_until(5s));
+  DialResult r = dial_with_retry(lsn.endpoint().path, test_support::retry_until(5s));
   const auto elapsed = Clock::now() - start;
   if (r.outcome != DialOutcome::ok) lsn.close();  // so the drainer's last accept returns
   EXPECT_EQ(r.outcome, DialOutcome::ok) << r.detail;
@@ -163,7 +163,7 @@ TEST(DialPosix, RetrySucceedsOnceAnAccepterDrainsTheBacklog) {
 TEST(DialPosix, DialRacingCloseGetsAClassifiedOutcomeWithinItsTimeout) {
   ScratchRoot root;
   for (int round = 0; round < 20; ++round) {
-    Listener lsn(testing::unique_handshake(), root.listen(4));
+    Listener lsn(test_support::unique_handshake(), root.listen(4));
     const std::string path = lsn.endpoint().path;
     auto closer = std::async(std::launch::async, [&] { lsn.close(); });
     for (int i = 0; i < 20; ++i) {

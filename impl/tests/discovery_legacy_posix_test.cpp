@@ -10,13 +10,14 @@
 #include "pipecheck/discovery.hpp"
 #include "pipecheck/error.hpp"
 #include "pipecheck/listener.hpp"
+#include "pipecheck/wire_handshake.hpp"
 #include "posix_test_support.hpp"
 
 namespace pipecheck {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::ScratchRoot;
+using test_support::ScratchRoot;
 
 // A listener whose accept thread answers the wire handshake for its own hash.
 class ServedListener {
@@ -45,10 +46,10 @@ DiscoveryOptions legacy(const ScratchRoot& root) {
 
 TEST(DiscoveryLegacyPosix, FindsOursAmongOtherHashesByProbing) {
   ScratchRoot root;
-  const Handshake ours = testing::unique_handshake();
+  const Handshake ours = test_support::unique_handshake();
   std::vector<std::unique_ptr<ServedListener>> others;
   for (int i = 0; i < 3; ++i)
-    others.push_back(std::make_unique<ServedListener>(testing::unique_handshake(), root));
+    others.push_back(std::make_unique<ServedListener>(test_support::unique_handshake(), root));
   ServedListener mine(ours, root);
 
   const DiscoveryResult probed = discover(ours, legacy(root));
@@ -65,16 +66,17 @@ TEST(DiscoveryLegacyPosix, FindsOursAmongOtherHashesByProbing) {
 
 TEST(DiscoveryLegacyPosix, NoServerOfOurHashIsAnEmptyResult) {
   ScratchRoot root;
-  ServedListener other(testing::unique_handshake(), root);
-  EXPECT_TRUE(discover(testing::unique_handshake(), legacy(root)).live.empty());
+  ServedListener other(test_support::unique_handshake(), root);
+  EXPECT_TRUE(discover(test_support::unique_handshake(), legacy(root)).live.empty());
 }
 
 TEST(DiscoveryLegacyPosix, NeverConnectsThroughASymlink) {
   ScratchRoot root;
   ScratchRoot elsewhere;
-  const Handshake ours = testing::unique_handshake();
+  const Handshake ours = test_support::unique_handshake();
   ServedListener mine(ours, elsewhere);  // a live server of our hash, outside root
-  ServedListener other(testing::unique_handshake(), root);  // creates root's endpoint directory
+  ServedListener other(test_support::unique_handshake(),
+                       root);  // creates root's endpoint directory
   const std::string link =
       other.endpoint().directory + "/" + endpoint_name(ours.default_prefix, ours.hash, ::getpid());
   ASSERT_EQ(::symlink(mine.endpoint().path.c_str(), link.c_str()), 0);
@@ -87,7 +89,7 @@ TEST(DiscoveryLegacyPosix, ReclaimIsRefusedWithAClearError) {
   DiscoveryOptions options = legacy(root);
   options.reclaim_stale = true;
   try {
-    discover(testing::unique_handshake(), options);
+    discover(test_support::unique_handshake(), options);
     FAIL() << "expected Error{unsupported}";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Errc::unsupported);

@@ -9,6 +9,7 @@
 #include "pipecheck/dial.hpp"
 #include "pipecheck/discovery.hpp"
 #include "pipecheck/error.hpp"
+#include "pipecheck/identity.hpp"
 #include "pipecheck/listener.hpp"
 #include "posix_test_support.hpp"
 
@@ -16,7 +17,7 @@ namespace pipecheck {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::ScratchRoot;
+using test_support::ScratchRoot;
 
 std::vector<ProcessId> live_pids(const DiscoveryResult& r) {
   std::vector<ProcessId> pids;
@@ -37,7 +38,7 @@ struct LiveChild {
   LiveChild() {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-    pid = testing::fork_child([read_end = fds[0], write_end = fds[1]] {
+    pid = test_support::fork_child([read_end = fds[0], write_end = fds[1]] {
       ::close(write_end);
       char byte;
       return static_cast<int>(::read(read_end, &byte, 1));  // returns at EOF
@@ -47,29 +48,29 @@ struct LiveChild {
   }
   ~LiveChild() {
     release.reset();
-    testing::reap_child(pid);
+    test_support::reap_child(pid);
   }
 };
 
 TEST(DiscoveryPosix, MissingDirectoryIsAnEmptyResult) {
   ScratchRoot root;
-  DiscoveryResult r = discover(testing::unique_handshake(), root.discovery());
+  DiscoveryResult r = discover(test_support::unique_handshake(), root.discovery());
   EXPECT_TRUE(r.live.empty());
   EXPECT_TRUE(r.rejected.empty());
   DiscoveryOptions missing_root = root.discovery();
   missing_root.naming.root = root.path() + "/no/such/root";
-  DiscoveryResult gone = discover(testing::unique_handshake(), missing_root);
+  DiscoveryResult gone = discover(test_support::unique_handshake(), missing_root);
   EXPECT_TRUE(gone.live.empty());
 }
 
 TEST(DiscoveryPosix, FindsLiveEndpointsSortedByPidAndForgetsClosedOnes) {
   ScratchRoot root;
-  Handshake hs = testing::unique_handshake();
+  Handshake hs = test_support::unique_handshake();
   LiveChild child;
   Listener mine(hs, root.listen());
   Listener for_child(hs, root.listen(4, child.pid));
   Listener for_init(hs, root.listen(4, 1));
-  Listener other_hash(testing::unique_handshake(), root.listen());
+  Listener other_hash(test_support::unique_handshake(), root.listen());
 
   DiscoveryResult r = discover(hs, root.discovery());
   std::vector<ProcessId> expected{1, child.pid, current_pid()};
@@ -89,7 +90,7 @@ TEST(DiscoveryPosix, FindsLiveEndpointsSortedByPidAndForgetsClosedOnes) {
 
 TEST(DiscoveryPosix, FindsAnEndpointCreatedByAnotherProcessAndItsStaleRemains) {
   ScratchRoot root;
-  Handshake hs = testing::unique_handshake();
+  Handshake hs = test_support::unique_handshake();
   { Listener create_directory(hs, root.listen()); }
   const Endpoint template_ep = endpoint_for(hs, 1, root.naming());
   std::string base =
@@ -101,7 +102,7 @@ TEST(DiscoveryPosix, FindsAnEndpointCreatedByAnotherProcessAndItsStaleRemains) {
   char path[sizeof(sockaddr_un::sun_path)] = {};
   ASSERT_LT(base.size() + 11, sizeof path);
   base.copy(path, base.size());
-  pid_t child = testing::fork_child([&] {
+  pid_t child = test_support::fork_child([&] {
     ::close(release[1]);  // so the parent's close is an EOF here
     char digits[12];
     int n = 0;
@@ -125,29 +126,29 @@ TEST(DiscoveryPosix, FindsAnEndpointCreatedByAnotherProcessAndItsStaleRemains) {
   ::close(ready[1]);
   ::close(release[0]);
   detail::UniqueFd ready_read(ready[0]), release_write(release[1]);
-  ASSERT_TRUE(testing::read_signal_byte(ready_read.get())) << "child did not start listening";
+  ASSERT_TRUE(test_support::read_signal_byte(ready_read.get())) << "child did not start listening";
 
   DiscoveryResult r = discover(hs, root.discovery());
   ASSERT_EQ(live_pids(r), std::vector<ProcessId>{child});
   EXPECT_EQ(dial_once(r.live[0].path, 1s).outcome, DialOutcome::ok);
 
   release_write.reset();
-  EXPECT_EQ(testing::reap_child(child), 0);
+  EXPECT_EQ(test_support::reap_child(child), 0);
   DiscoveryResult after = discover(hs, root.discovery());
   EXPECT_TRUE(after.live.empty());
   ASSERT_EQ(after.rejected.size(), 1u);
   EXPECT_EQ(after.rejected[0].reason, Rejection::stale);
   DiscoveryResult reclaimed = discover(hs, root.discovery(true));
   EXPECT_EQ(reclaimed.reclaimed, std::vector<std::string>{after.rejected[0].name});
-  EXPECT_FALSE(testing::path_exists(r.live[0].path));
+  EXPECT_FALSE(test_support::path_exists(r.live[0].path));
 }
 
 TEST(DiscoveryPosix, ReportsEveryPlantedImpostorWithItsReason) {
   ScratchRoot root;
-  Handshake hs = testing::unique_handshake();
+  Handshake hs = test_support::unique_handshake();
   Listener live(hs, root.listen());
   const std::string dir = live.endpoint().directory;
-  const ProcessId dead = testing::dead_pid();
+  const ProcessId dead = test_support::dead_pid();
   auto name_for = [&](ProcessId pid) { return endpoint_name("pipecheck", hs.hash, pid); };
   const std::string ours = "pipecheck-" + hs.hash + "-";
 
@@ -163,12 +164,12 @@ TEST(DiscoveryPosix, ReportsEveryPlantedImpostorWithItsReason) {
   // A symlink to the live socket is still not a socket: it is never followed (DISC-4).
   ASSERT_EQ(::symlink(live.endpoint().path.c_str(), (dir + "/" + name_for(1)).c_str()), 0);
   expected[name_for(1)] = Rejection::not_a_socket;
-  testing::make_unlistened_socket_file(dir + "/" + name_for(dead));
+  test_support::make_unlistened_socket_file(dir + "/" + name_for(dead));
   expected[name_for(dead)] = Rejection::stale;
   if (::geteuid() == 0) {
     const std::string foreign = dir + "/" + name_for(2000004);
-    testing::make_unlistened_socket_file(foreign);
-    ASSERT_EQ(::lchown(foreign.c_str(), testing::kOtherUid, testing::kOtherUid), 0);
+    test_support::make_unlistened_socket_file(foreign);
+    ASSERT_EQ(::lchown(foreign.c_str(), test_support::kOtherUid, test_support::kOtherUid), 0);
     expected[name_for(2000004)] = Rejection::foreign_owner;
   }
   for (const char* pid_part :
@@ -206,47 +207,49 @@ TEST(DiscoveryPosix, ReportsEveryPlantedImpostorWithItsReason) {
 
 TEST(DiscoveryPosix, ReclaimRemovesOnlyOurDeadUnlistenedSockets) {
   ScratchRoot root;
-  Handshake hs = testing::unique_handshake();
+  Handshake hs = test_support::unique_handshake();
   { Listener create_directory(hs, root.listen()); }
   const std::string dir = endpoint_directory(hs, root.naming());
   auto path_for = [&](ProcessId pid) {
     return dir + "/" + endpoint_name("pipecheck", hs.hash, pid);
   };
-  const ProcessId stale = testing::dead_pid();
-  const ProcessId dead_but_listening = testing::dead_pid();
-  const ProcessId dead_regular_file = testing::dead_pid();
-  const ProcessId dead_foreign = testing::dead_pid();
+  const ProcessId stale = test_support::dead_pid();
+  const ProcessId dead_but_listening = test_support::dead_pid();
+  const ProcessId dead_regular_file = test_support::dead_pid();
+  const ProcessId dead_foreign = test_support::dead_pid();
 
-  testing::make_unlistened_socket_file(path_for(stale));
+  test_support::make_unlistened_socket_file(path_for(stale));
   Listener answering(hs, root.listen(4, dead_but_listening));
   std::ofstream(path_for(dead_regular_file)) << "x";
   const bool as_root = ::geteuid() == 0;
   if (as_root) {
-    testing::make_unlistened_socket_file(path_for(dead_foreign));
-    ASSERT_EQ(::lchown(path_for(dead_foreign).c_str(), testing::kOtherUid, testing::kOtherUid), 0);
+    test_support::make_unlistened_socket_file(path_for(dead_foreign));
+    ASSERT_EQ(
+        ::lchown(path_for(dead_foreign).c_str(), test_support::kOtherUid, test_support::kOtherUid),
+        0);
   }
 
   DiscoveryResult r = discover(hs, root.discovery(true));
   EXPECT_EQ(r.reclaimed, std::vector<std::string>{endpoint_name("pipecheck", hs.hash, stale)});
-  EXPECT_FALSE(testing::path_exists(path_for(stale)));
-  EXPECT_TRUE(testing::path_exists(path_for(dead_but_listening))) << "connect is not refused";
-  EXPECT_TRUE(testing::path_exists(path_for(dead_regular_file)));
+  EXPECT_FALSE(test_support::path_exists(path_for(stale)));
+  EXPECT_TRUE(test_support::path_exists(path_for(dead_but_listening))) << "connect is not refused";
+  EXPECT_TRUE(test_support::path_exists(path_for(dead_regular_file)));
   EXPECT_EQ(rejections(r)[endpoint_name("pipecheck", hs.hash, dead_but_listening)],
             Rejection::stale);
   if (!as_root) GTEST_SKIP() << "the foreign-owner half needs root to chown to uid 65534";
-  EXPECT_TRUE(testing::path_exists(path_for(dead_foreign)));
+  EXPECT_TRUE(test_support::path_exists(path_for(dead_foreign)));
 }
 
 TEST(DiscoveryPosix, MsbuildProfileListsTheSharedRootWithoutThePrivateRule) {
   ScratchRoot root;
   ASSERT_EQ(::chmod(root.path().c_str(), 01777), 0);  // like /tmp
-  Handshake hs = testing::unique_handshake("msbuild");
+  Handshake hs = test_support::unique_handshake("msbuild");
   Listener lsn(hs, root.listen());
   EXPECT_EQ(lsn.endpoint().directory, root.path());
   EXPECT_EQ(lsn.endpoint().path,
             root.path() + "/MSBuild-" + hs.hash + "-" + std::to_string(current_pid()));
-  EXPECT_EQ(testing::permission_bits(lsn.endpoint().path), 0600u);
-  EXPECT_EQ(testing::permission_bits(root.path()), 01777u) << "the shared root is not changed";
+  EXPECT_EQ(test_support::permission_bits(lsn.endpoint().path), 0600u);
+  EXPECT_EQ(test_support::permission_bits(root.path()), 01777u) << "the shared root is not changed";
   std::ofstream(root.path() + "/unrelated-file") << "x";
   DiscoveryResult r = discover(hs, root.discovery());
   EXPECT_EQ(live_pids(r), std::vector<ProcessId>{current_pid()});

@@ -13,14 +13,16 @@
 #include "pipecheck/dial.hpp"
 #include "pipecheck/discovery.hpp"
 #include "pipecheck/error.hpp"
+#include "pipecheck/identity.hpp"
 #include "pipecheck/listener.hpp"
+#include "pipecheck/wire_handshake.hpp"
 #include "windows_discovery.hpp"
 #include "windows_test_support.hpp"
 
 namespace pipecheck {
 namespace {
 
-using namespace pipecheck::testing;
+using namespace pipecheck::test_support;
 
 DiscoveryOptions options_for(const ScratchRoot& root, bool reclaim = false) {
   DiscoveryOptions options;
@@ -214,7 +216,7 @@ TEST(WindowsDiscovery, ListeningReplacesALeftoverMarker) {
 namespace pipecheck {
 namespace {
 
-using namespace pipecheck::testing;
+using namespace pipecheck::test_support;
 
 constexpr char kHelperRootVariable[] = "PIPECHECK_TEST_HELPER_ROOT";
 constexpr char kHelperSaltVariable[] = "PIPECHECK_TEST_HELPER_SALT";

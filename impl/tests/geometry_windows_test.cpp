@@ -14,7 +14,7 @@
 namespace pipecheck {
 namespace {
 
-using namespace pipecheck::testing;
+using namespace pipecheck::test_support;
 
 constexpr int kAttempts = 2000;
 

@@ -7,8 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "canonical_version.hpp"
+#include "encoding.hpp"
 #include "pipecheck/error.hpp"
-#include "pipecheck/handshake.hpp"
+#include "pipecheck/hash_profile.hpp"
+#include "pipecheck/identity.hpp"
 #include "test_users.hpp"
 
 namespace {
@@ -23,7 +26,7 @@ FieldMap base_fields() {
           {"version", "17.8"},
           {"arch", "x64"},
           {"salt", "tools-dir"},
-          {"user", pipecheck::test::kUser}};
+          {"user", pipecheck::test_support::kUser}};
 }
 
 FieldMap msbuild_fields() {
@@ -67,10 +70,11 @@ TEST(PipecheckProfile, KeyLayoutAndHashAlphabet) {
   EXPECT_EQ(
       hs.key,
       std::string("pipecheck/1\nkind=worker\nversion=17.8.0.0\narch=x64\nsalt=tools-dir\nuser=") +
-          pipecheck::test::kUser + "\n");
+          pipecheck::test_support::kUser + "\n");
   ASSERT_EQ(hs.hash.size(), 32u);
   EXPECT_EQ(hs.hash.find_first_not_of("abcdefghijklmnopqrstuvwxyz234567"), std::string::npos);
-  EXPECT_EQ(hs.hash, pipecheck::base32_lower_nopad(pipecheck::sha256(hs.key)).substr(0, 32));
+  EXPECT_EQ(hs.hash,
+            pipecheck::detail::base32_lower_nopad(pipecheck::detail::sha256(hs.key)).substr(0, 32));
 }
 
 TEST(PipecheckProfile, ProfileAliasIsTheSameProfile) {
@@ -108,7 +112,7 @@ TEST(CanonicalVersion, Normalises) {
       {"0000000000000000000000000001", "1.0.0.0"},
   };
   for (const auto& [input, expected] : cases)
-    EXPECT_EQ(pipecheck::canonical_version(input), expected);
+    EXPECT_EQ(pipecheck::detail::canonical_version(input), expected);
 }
 
 TEST(CanonicalVersion, RejectsWithFieldAndRule) {
@@ -116,7 +120,7 @@ TEST(CanonicalVersion, RejectsWithFieldAndRule) {
        {"", ".", "1.", ".1", "1..2", "1.2.3.4.5", "+1", "-1", " 1", "1 ", "2147483648",
         "99999999999999999999999", "1e3", "0x1", "\xd9\xa1", "\xef\xbc\x91"}) {
     try {
-      pipecheck::canonical_version(bad);
+      pipecheck::detail::canonical_version(bad);
       ADD_FAILURE() << "accepted \"" << bad << "\"";
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), Errc::invalid_field);
@@ -219,7 +223,7 @@ TEST(PipecheckProfile, EveryFieldChangesTheHash) {
       {"version", "17.8.0.1"},
       {"arch", "arm64"},
       {"salt", "tools-dir "},
-      {"user", pipecheck::test::kOtherUser},
+      {"user", pipecheck::test_support::kOtherUser},
   };
   for (const auto& [name, value] : changes) {
     EXPECT_NE(make_handshake("pipecheck", with(base_fields(), name, value)).hash, reference)
@@ -268,7 +272,8 @@ TEST(MsbuildProfile, KeyAndHashLayout) {
       hs.hash.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+_"),
       std::string::npos)
       << hs.hash;
-  std::string expected = pipecheck::base64_standard(pipecheck::sha256(hs.key)).substr(0, 43);
+  std::string expected =
+      pipecheck::detail::base64_standard(pipecheck::detail::sha256(hs.key)).substr(0, 43);
   for (char& c : expected) c = c == '/' ? '_' : c;
   EXPECT_EQ(hs.hash, expected);
 }

@@ -15,6 +15,7 @@
 
 #include "pipecheck/dial.hpp"
 #include "pipecheck/error.hpp"
+#include "pipecheck/identity.hpp"
 #include "pipecheck/listener.hpp"
 #include "posix_test_support.hpp"
 
@@ -22,12 +23,12 @@ namespace pipecheck {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::Clock;
-using testing::ScratchRoot;
+using test_support::Clock;
+using test_support::ScratchRoot;
 
 TEST(ListenerPosix, CreatesEndpointWhereNamingSays) {
   ScratchRoot root;
-  Handshake hs = testing::unique_handshake();
+  Handshake hs = test_support::unique_handshake();
   Listener lsn(hs, root.listen());
   const Endpoint expected = endpoint_for(hs, current_pid(), root.naming());
   EXPECT_EQ(lsn.endpoint().path, expected.path);
@@ -41,7 +42,7 @@ TEST(ListenerPosix, CreatesEndpointWhereNamingSays) {
 
 TEST(ListenerPosix, EachConnectionGoesToExactlyOneOfManyAcceptingThreads) {
   ScratchRoot root;
-  Listener lsn(testing::unique_handshake(), root.listen(64));
+  Listener lsn(test_support::unique_handshake(), root.listen(64));
   constexpr int kThreads = 8;
   constexpr int kClients = 40;
   std::mutex mutex;
@@ -62,7 +63,7 @@ TEST(ListenerPosix, EachConnectionGoesToExactlyOneOfManyAcceptingThreads) {
     });
   }
   for (int i = 0; i < kClients; ++i) {
-    DialResult r = dial_with_retry(lsn.endpoint().path, testing::retry_until(2s));
+    DialResult r = dial_with_retry(lsn.endpoint().path, test_support::retry_until(2s));
     ASSERT_EQ(r.outcome, DialOutcome::ok) << r.detail;
     r.connection->write_all("client " + std::to_string(i) + "\n");
   }
@@ -81,7 +82,7 @@ TEST(ListenerPosix, EachConnectionGoesToExactlyOneOfManyAcceptingThreads) {
 
 TEST(ListenerPosix, CloseReleasesEveryPendingAcceptWithin100ms) {
   ScratchRoot root;
-  Listener lsn(testing::unique_handshake(), root.listen(4));
+  Listener lsn(test_support::unique_handshake(), root.listen(4));
   constexpr int kAccepters = 32;
   std::barrier ready(kAccepters + 1);
   std::vector<std::future<std::pair<AcceptStatus, Clock::time_point>>> pending;
@@ -110,9 +111,9 @@ TEST(ListenerPosix, CloseReleasesEveryPendingAcceptWithin100ms) {
 
 TEST(ListenerPosix, ConcurrentCloseFromManyThreadsTearsDownOnce) {
   ScratchRoot root;
-  Listener lsn(testing::unique_handshake(), root.listen());
+  Listener lsn(test_support::unique_handshake(), root.listen());
   const std::string path = lsn.endpoint().path;
-  const int fds_before_close = testing::count_open_fds();
+  const int fds_before_close = test_support::count_open_fds();
   auto waiting = std::async(std::launch::async, [&] { return lsn.accept().status; });
   constexpr int kClosers = 16;
   std::barrier start(kClosers);
@@ -128,16 +129,16 @@ TEST(ListenerPosix, ConcurrentCloseFromManyThreadsTearsDownOnce) {
   lsn.close();  // and once more, afterwards
   ASSERT_EQ(waiting.wait_for(1s), std::future_status::ready);
   EXPECT_EQ(waiting.get(), AcceptStatus::closed);
-  EXPECT_FALSE(testing::path_exists(path));
+  EXPECT_FALSE(test_support::path_exists(path));
   // listening socket, wake pipe (2) and directory: four descriptors gone, no more, no less.
-  EXPECT_EQ(testing::count_open_fds(), fds_before_close - 4);
+  EXPECT_EQ(test_support::count_open_fds(), fds_before_close - 4);
 }
 
 TEST(ListenerPosix, ThousandListenCloseCyclesLeakNoDescriptor) {
   ScratchRoot root;
-  Handshake hs = testing::unique_handshake();
+  Handshake hs = test_support::unique_handshake();
   { Listener warm_up(hs, root.listen()); }
-  const int before = testing::count_open_fds();
+  const int before = test_support::count_open_fds();
   for (int i = 0; i < 1000; ++i) {
     Listener lsn(hs, root.listen(8));
     if (i % 100 == 0) {
@@ -146,14 +147,14 @@ TEST(ListenerPosix, ThousandListenCloseCyclesLeakNoDescriptor) {
       ASSERT_EQ(lsn.accept().status, AcceptStatus::accepted);
     }
     lsn.close();
-    ASSERT_FALSE(testing::path_exists(lsn.endpoint().path)) << "cycle " << i;
+    ASSERT_FALSE(test_support::path_exists(lsn.endpoint().path)) << "cycle " << i;
   }
-  EXPECT_EQ(testing::count_open_fds(), before);
+  EXPECT_EQ(test_support::count_open_fds(), before);
 }
 
 TEST(ListenerPosix, SameNameCanBeListenedOnAgainAtOnce) {
   ScratchRoot root;
-  Handshake hs = testing::unique_handshake();
+  Handshake hs = test_support::unique_handshake();
   Listener first(hs, root.listen());
   first.close();
   Listener second(hs, root.listen());
@@ -162,17 +163,17 @@ TEST(ListenerPosix, SameNameCanBeListenedOnAgainAtOnce) {
 
 TEST(ListenerPosix, CloseLeavesAFileThatReplacedOurSocket) {
   ScratchRoot root;
-  Listener lsn(testing::unique_handshake(), root.listen());
+  Listener lsn(test_support::unique_handshake(), root.listen());
   const std::string path = lsn.endpoint().path;
   ASSERT_EQ(::unlink(path.c_str()), 0);
   std::ofstream(path) << "someone else's file\n";
   lsn.close();
-  EXPECT_TRUE(testing::path_exists(path)) << "LSN-5: not the inode the listener created";
+  EXPECT_TRUE(test_support::path_exists(path)) << "LSN-5: not the inode the listener created";
 }
 
 TEST(ListenerPosix, ClientThatLeavesAtOnceIsNotAnError) {
   ScratchRoot root;
-  Listener lsn(testing::unique_handshake(), root.listen(4));
+  Listener lsn(test_support::unique_handshake(), root.listen(4));
   DialResult r = dial_once(lsn.endpoint().path, 1s);
   ASSERT_EQ(r.outcome, DialOutcome::ok);
   r.connection->close();
@@ -183,11 +184,11 @@ TEST(ListenerPosix, ClientThatLeavesAtOnceIsNotAnError) {
 
 TEST(ListenerPosix, ReclaimsOurStaleSocketWithDeadPid) {
   ScratchRoot root;
-  Handshake hs = testing::unique_handshake();
-  const ProcessId dead = testing::dead_pid();
+  Handshake hs = test_support::unique_handshake();
+  const ProcessId dead = test_support::dead_pid();
   const Endpoint ep = endpoint_for(hs, dead, root.naming());
   { Listener create_directory(hs, root.listen()); }
-  testing::make_unlistened_socket_file(ep.path);
+  test_support::make_unlistened_socket_file(ep.path);
   ASSERT_EQ(dial_once(ep.path, 1s).outcome, DialOutcome::refused);
 
   Listener lsn(hs, root.listen(1, dead));
@@ -197,7 +198,7 @@ TEST(ListenerPosix, ReclaimsOurStaleSocketWithDeadPid) {
 
 TEST(ListenerPosix, LiveListenerHoldingTheNameIsAddressInUseNamingThePid) {
   ScratchRoot root;
-  Handshake hs = testing::unique_handshake();
+  Handshake hs = test_support::unique_handshake();
   Listener holder(hs, root.listen());
   try {
     Listener second(hs, root.listen());
@@ -214,8 +215,8 @@ TEST(ListenerPosix, LiveListenerHoldingTheNameIsAddressInUseNamingThePid) {
 
 TEST(ListenerPosix, ListenerWithDeadPidNameButAliveIsNotReclaimed) {
   ScratchRoot root;
-  Handshake hs = testing::unique_handshake();
-  const ProcessId dead = testing::dead_pid();
+  Handshake hs = test_support::unique_handshake();
+  const ProcessId dead = test_support::dead_pid();
   Listener holder(hs, root.listen(1, dead));
   EXPECT_THROW(Listener(hs, root.listen(1, dead)), Error);
   EXPECT_EQ(dial_once(holder.endpoint().path, 1s).outcome, DialOutcome::ok);
@@ -223,8 +224,8 @@ TEST(ListenerPosix, ListenerWithDeadPidNameButAliveIsNotReclaimed) {
 
 TEST(ListenerPosix, RegularFileAtThePathIsAddressInUseAndLeftAlone) {
   ScratchRoot root;
-  Handshake hs = testing::unique_handshake();
-  const ProcessId dead = testing::dead_pid();
+  Handshake hs = test_support::unique_handshake();
+  const ProcessId dead = test_support::dead_pid();
   const Endpoint ep = endpoint_for(hs, dead, root.naming());
   { Listener create_directory(hs, root.listen()); }
   std::ofstream(ep.path) << "not a socket\n";
@@ -235,12 +236,12 @@ TEST(ListenerPosix, RegularFileAtThePathIsAddressInUseAndLeftAlone) {
     EXPECT_EQ(e.code(), Errc::address_in_use);
     EXPECT_NE(std::string(e.what()).find("regular file"), std::string::npos) << e.what();
   }
-  EXPECT_TRUE(testing::path_exists(ep.path));
+  EXPECT_TRUE(test_support::path_exists(ep.path));
 }
 
 TEST(ListenerPosix, MovedListenerKeepsServing) {
   ScratchRoot root;
-  Listener original(testing::unique_handshake(), root.listen());
+  Listener original(test_support::unique_handshake(), root.listen());
   Listener moved = std::move(original);
   EXPECT_EQ(original.accept().status, AcceptStatus::closed);
   original.close();  // a moved-from listener closes nothing

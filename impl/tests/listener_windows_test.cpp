@@ -9,13 +9,15 @@
 #include "pipecheck/connection.hpp"
 #include "pipecheck/dial.hpp"
 #include "pipecheck/error.hpp"
+#include "pipecheck/identity.hpp"
 #include "pipecheck/listener.hpp"
+#include "pipecheck/wire_handshake.hpp"
 #include "windows_test_support.hpp"
 
 namespace pipecheck {
 namespace {
 
-using namespace pipecheck::testing;
+using namespace pipecheck::test_support;
 
 // LSN-9, DIAL-4: the legacy listener has one instance; while a client holds it, the next
 // CreateFile gets ERROR_PIPE_BUSY. Once the listener is closed the name is gone.

@@ -20,7 +20,7 @@ pipecheck::Handshake sample_handshake() {
                                                  {"version", "17.8"},
                                                  {"arch", "x64"},
                                                  {"salt", "tools-dir"},
-                                                 {"user", pipecheck::test::kUser}});
+                                                 {"user", pipecheck::test_support::kUser}});
 }
 
 nlohmann::json load_names() {

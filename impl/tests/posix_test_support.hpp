@@ -1,8 +1,8 @@
 // posix_test_support.hpp — scratch directories, handshakes and process helpers for the POSIX
 // runtime tests (listener, dial, connection, discovery, security).
 //
-//   pipecheck::testing::ScratchRoot root;                 // mkdtemp, removed at the end
-//   auto hs = pipecheck::testing::unique_handshake();     // a hash no other test uses
+//   pipecheck::test_support::ScratchRoot root;                 // mkdtemp, removed at the end
+//   auto hs = pipecheck::test_support::unique_handshake();     // a hash no other test uses
 //   pipecheck::Listener lsn(hs, root.listen(/*queue_size=*/16));
 #pragma once
 
@@ -26,12 +26,12 @@
 
 #include "pipecheck/dial.hpp"
 #include "pipecheck/discovery.hpp"
-#include "pipecheck/handshake.hpp"
+#include "pipecheck/hash_profile.hpp"
 #include "pipecheck/listener.hpp"
 #include "pipecheck/naming.hpp"
 #include "posix_fd.hpp"
 
-namespace pipecheck::testing {
+namespace pipecheck::test_support {
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
@@ -177,4 +177,4 @@ inline bool read_signal_byte(int fd, std::chrono::milliseconds deadline = 5s) {
   return ::read(fd, &byte, 1) == 1;
 }
 
-}  // namespace pipecheck::testing
+}  // namespace pipecheck::test_support

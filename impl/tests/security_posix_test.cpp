@@ -8,6 +8,7 @@
 #include "pipecheck/dial.hpp"
 #include "pipecheck/discovery.hpp"
 #include "pipecheck/error.hpp"
+#include "pipecheck/identity.hpp"
 #include "pipecheck/listener.hpp"
 #include "posix_test_support.hpp"
 
@@ -15,7 +16,7 @@ namespace pipecheck {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::ScratchRoot;
+using test_support::ScratchRoot;
 
 // Restores the process umask when the test ends.
 class UmaskScope {
@@ -58,15 +59,15 @@ TEST(SecurityPosix, DirectoryIs0700AndSocket0600WhateverTheUmask) {
     SCOPED_TRACE("umask " + std::to_string(mask));
     ScratchRoot root;
     UmaskScope scope(mask);
-    Listener lsn(testing::unique_handshake(), root.listen());
-    EXPECT_EQ(testing::permission_bits(lsn.endpoint().directory), 0700u);
-    EXPECT_EQ(testing::permission_bits(lsn.endpoint().path), 0600u);
+    Listener lsn(test_support::unique_handshake(), root.listen());
+    EXPECT_EQ(test_support::permission_bits(lsn.endpoint().directory), 0700u);
+    EXPECT_EQ(test_support::permission_bits(lsn.endpoint().path), 0600u);
   }
 }
 
 TEST(SecurityPosix, SymlinkedDirectoryIsRefusedAndItsTargetUntouched) {
   ScratchRoot root;
-  Handshake hs = testing::unique_handshake();
+  Handshake hs = test_support::unique_handshake();
   const std::string target = root.path() + "/elsewhere";
   ASSERT_EQ(::mkdir(target.c_str(), 0700), 0);
   ASSERT_EQ(::symlink(target.c_str(), endpoint_directory(hs, root.naming()).c_str()), 0);
@@ -81,29 +82,30 @@ TEST(SecurityPosix, SymlinkedDirectoryIsRefusedAndItsTargetUntouched) {
 
 TEST(SecurityPosix, WorldWritableDirectoryIsRefused) {
   ScratchRoot root;
-  Handshake hs = testing::unique_handshake();
+  Handshake hs = test_support::unique_handshake();
   const std::string dir = endpoint_directory(hs, root.naming());
   ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
   ASSERT_EQ(::chmod(dir.c_str(), 0777), 0);
   expect_insecure(hs, root, std::to_string(::geteuid()), "0777");
   ASSERT_EQ(::chmod(dir.c_str(), 0750), 0);
   expect_insecure(hs, root, std::to_string(::geteuid()), "0750");
-  EXPECT_EQ(testing::permission_bits(dir), 0750u) << "an insecure directory is reported, not fixed";
+  EXPECT_EQ(test_support::permission_bits(dir), 0750u)
+      << "an insecure directory is reported, not fixed";
 }
 
 TEST(SecurityPosix, ForeignOwnedDirectoryIsRefused) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown the directory to uid 65534";
   ScratchRoot root;
-  Handshake hs = testing::unique_handshake();
+  Handshake hs = test_support::unique_handshake();
   const std::string dir = endpoint_directory(hs, root.naming());
   ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
-  ASSERT_EQ(::chown(dir.c_str(), testing::kOtherUid, testing::kOtherUid), 0);
-  expect_insecure(hs, root, std::to_string(testing::kOtherUid), "0700");
+  ASSERT_EQ(::chown(dir.c_str(), test_support::kOtherUid, test_support::kOtherUid), 0);
+  expect_insecure(hs, root, std::to_string(test_support::kOtherUid), "0700");
 }
 
 TEST(SecurityPosix, RegularFileInPlaceOfDirectoryIsRefused) {
   ScratchRoot root;
-  Handshake hs = testing::unique_handshake();
+  Handshake hs = test_support::unique_handshake();
   const std::string dir = endpoint_directory(hs, root.naming());
   std::ofstream(dir) << "x";
   ASSERT_EQ(::chmod(dir.c_str(), 0600), 0);
@@ -113,7 +115,7 @@ TEST(SecurityPosix, RegularFileInPlaceOfDirectoryIsRefused) {
 TEST(SecurityPosix, SymlinkAtTheSocketNameInSharedRootIsNeitherFollowedNorRemoved) {
   ScratchRoot root;
   ASSERT_EQ(::chmod(root.path().c_str(), 01777), 0);
-  Handshake hs = testing::unique_handshake("msbuild");
+  Handshake hs = test_support::unique_handshake("msbuild");
   const Endpoint ep = endpoint_for(hs, current_pid(), root.naming());
   const std::string target = root.path() + "/victim";
   std::ofstream(target) << "precious";
@@ -136,15 +138,17 @@ TEST(SecurityPosix, SymlinkAtTheSocketNameInSharedRootIsNeitherFollowedNorRemove
 TEST(SecurityPosix, ServerDropsAClientOfAnotherUser) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to run a client as uid 65534";
   ScratchRoot root;
-  Listener lsn(testing::unique_handshake(), root.listen());
+  Listener lsn(test_support::unique_handshake(), root.listen());
   // Open the way on purpose so that the peer check is the only barrier left.
   ASSERT_EQ(::chmod(root.path().c_str(), 0711), 0);
   ASSERT_EQ(::chmod(lsn.endpoint().directory.c_str(), 0711), 0);
   ASSERT_EQ(::chmod(lsn.endpoint().path.c_str(), 0666), 0);
-  const sockaddr_un address = testing::unix_address(lsn.endpoint().path);
-  pid_t child = testing::fork_child([&] {
-    if (::setresgid(testing::kOtherUid, testing::kOtherUid, testing::kOtherUid) != 0 ||
-        ::setresuid(testing::kOtherUid, testing::kOtherUid, testing::kOtherUid) != 0) {
+  const sockaddr_un address = test_support::unix_address(lsn.endpoint().path);
+  pid_t child = test_support::fork_child([&] {
+    if (::setresgid(test_support::kOtherUid, test_support::kOtherUid, test_support::kOtherUid) !=
+            0 ||
+        ::setresuid(test_support::kOtherUid, test_support::kOtherUid, test_support::kOtherUid) !=
+            0) {
       return 10;
     }
     int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
@@ -153,7 +157,7 @@ TEST(SecurityPosix, ServerDropsAClientOfAnotherUser) {
     return 0;
   });
   AcceptResult a = lsn.accept();
-  EXPECT_EQ(testing::reap_child(child), 0) << "the uid-65534 client could not connect";
+  EXPECT_EQ(test_support::reap_child(child), 0) << "the uid-65534 client could not connect";
   EXPECT_EQ(a.status, AcceptStatus::denied) << a.detail;
   EXPECT_FALSE(a.connection.has_value());
   EXPECT_NE(a.detail.find("uid 65534"), std::string::npos) << a.detail;
@@ -170,16 +174,18 @@ TEST(SecurityPosix, ClientRefusesAServerOfAnotherUser) {
   ASSERT_EQ(::chmod(root.path().c_str(), 0711), 0);
   const std::string dir = root.path() + "/theirs";
   ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
-  ASSERT_EQ(::chown(dir.c_str(), testing::kOtherUid, testing::kOtherUid), 0);
+  ASSERT_EQ(::chown(dir.c_str(), test_support::kOtherUid, test_support::kOtherUid), 0);
   const std::string path = dir + "/server";
-  const sockaddr_un address = testing::unix_address(path);
+  const sockaddr_un address = test_support::unix_address(path);
   int ready[2], release[2];
   ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
   ASSERT_EQ(::pipe2(release, O_CLOEXEC), 0);
-  pid_t child = testing::fork_child([&] {
+  pid_t child = test_support::fork_child([&] {
     ::close(release[1]);
-    if (::setresgid(testing::kOtherUid, testing::kOtherUid, testing::kOtherUid) != 0 ||
-        ::setresuid(testing::kOtherUid, testing::kOtherUid, testing::kOtherUid) != 0) {
+    if (::setresgid(test_support::kOtherUid, test_support::kOtherUid, test_support::kOtherUid) !=
+            0 ||
+        ::setresuid(test_support::kOtherUid, test_support::kOtherUid, test_support::kOtherUid) !=
+            0) {
       return 10;
     }
     int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
@@ -194,14 +200,15 @@ TEST(SecurityPosix, ClientRefusesAServerOfAnotherUser) {
   ::close(ready[1]);
   ::close(release[0]);
   detail::UniqueFd ready_read(ready[0]), release_write(release[1]);
-  ASSERT_TRUE(testing::read_signal_byte(ready_read.get())) << "the uid-65534 server did not start";
+  ASSERT_TRUE(test_support::read_signal_byte(ready_read.get()))
+      << "the uid-65534 server did not start";
 
   DialResult r = dial_once(path, 1s);
   EXPECT_EQ(r.outcome, DialOutcome::denied) << r.detail;
   EXPECT_FALSE(r.connection.has_value());
   EXPECT_NE(r.detail.find("uid 65534"), std::string::npos) << r.detail;
   release_write.reset();
-  EXPECT_EQ(testing::reap_child(child), 0);
+  EXPECT_EQ(test_support::reap_child(child), 0);
 }
 
 }  // namespace

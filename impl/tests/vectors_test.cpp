@@ -7,6 +7,7 @@
 #include <string>
 
 #include "pipecheck/error.hpp"
+#include "pipecheck/identity.hpp"
 #include "pipecheck/naming.hpp"
 
 namespace {

@@ -1,8 +1,8 @@
 // windows_test_support.hpp — scratch roots, handshakes and small helpers for the Windows runtime
 // tests (listener, dial, discovery), which run under Wine in the cross build.
 //
-//   pipecheck::testing::ScratchRoot root;                 // a private temp dir, removed at the end
-//   auto hs = pipecheck::testing::unique_handshake();     // a hash no other test uses
+//   pipecheck::test_support::ScratchRoot root;                 // a private temp dir, removed at the end
+//   auto hs = pipecheck::test_support::unique_handshake();     // a hash no other test uses
 //   pipecheck::Listener lsn(hs, root.listen(/*queue_size=*/4));
 #pragma once
 
@@ -15,11 +15,11 @@
 #include <stdexcept>
 #include <string>
 
-#include "pipecheck/handshake.hpp"
+#include "pipecheck/hash_profile.hpp"
+#include "pipecheck/identity.hpp"
 #include "pipecheck/listener.hpp"
-#include "pipecheck/process.hpp"
 
-namespace pipecheck::testing {
+namespace pipecheck::test_support {
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
@@ -81,4 +81,4 @@ inline ProcessId dead_pid() {
   throw std::runtime_error("no dead PID found in 4000000..4001000");
 }
 
-}  // namespace pipecheck::testing
+}  // namespace pipecheck::test_support

@@ -9,7 +9,9 @@
 
 #include "pipecheck/connection.hpp"
 #include "pipecheck/dial.hpp"
+#include "pipecheck/identity.hpp"
 #include "pipecheck/listener.hpp"
+#include "pipecheck/wire_handshake.hpp"
 
 namespace pipecheck {
 namespace {

@@ -1,13 +1,12 @@
-// pipecheck/connection.hpp — one connected endpoint (either side) and the connection handshake.
+// pipecheck/connection.hpp — one connected endpoint (either side).
 //
-// A Connection owns its OS handle (closed on destruction). The wire handshake (WIRE-*) is one
-// line each way: the client sends "PIPECHECK/1 HELLO {hash}\n"; the server answers
-// "PIPECHECK/1 ACCEPT\n" or "PIPECHECK/1 REJECT {reason}\n". Both sides bound every read.
+// A Connection owns its OS handle (closed on destruction) and bounds every read. What goes over
+// it first is the wire handshake (pipecheck/wire_handshake.hpp).
 //
 //   pipecheck::DialResult d = pipecheck::dial_once(ep.path, 1s);
 //   if (d.outcome == pipecheck::DialOutcome::ok) {
-//     auto r = pipecheck::client_handshake(*d.connection, hs.hash, 1s);
-//     if (!r.accepted) std::cerr << r.detail << "\n";
+//     d.connection->write_all("PIPECHECK/1 HELLO " + hs.hash + "\n");
+//     std::optional<std::string> reply = d.connection->read_line(1s);
 //   }
 #pragma once
 
@@ -43,16 +42,5 @@ class Connection {
  private:
   std::unique_ptr<Impl> impl_;
 };
-
-struct HandshakeResult {
-  bool accepted = false;
-  std::string detail;  // why not: "rejected: hash mismatch", "timeout", "bad reply ..."
-};
-
-HandshakeResult client_handshake(Connection& connection, std::string_view hash,
-                                 std::chrono::milliseconds timeout);
-// Reads the client's hello and answers ACCEPT when it carries `hash`, REJECT otherwise.
-HandshakeResult server_handshake(Connection& connection, std::string_view hash,
-                                 std::chrono::milliseconds timeout);
 
 }  // namespace pipecheck

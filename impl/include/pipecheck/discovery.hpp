@@ -13,15 +13,14 @@
 //
 //   auto found = pipecheck::discover(hs, {});
 //   for (const auto& ep : found.live) std::cout << ep.pid << " " << ep.path << "\n";
-//   for (const auto& r : found.rejected) std::cerr << r.name << ": " <<
-//   pipecheck::to_string(r.reason);
+//   for (const auto& r : found.rejected) std::cerr << r.name << ": " << pipecheck::to_string(r.reason);
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "pipecheck/handshake.hpp"
+#include "pipecheck/hash_profile.hpp"
 #include "pipecheck/naming.hpp"
 
 namespace pipecheck {
@@ -43,8 +42,12 @@ struct RejectedEntry {
 
 enum class DiscoveryMethod {
   listing,  // list the directory for `{prefix}-{hash}-*` (DISC-1)
+  markers,  // Windows, where the pipe namespace cannot be listed: the marker files (WIN-1);
+            // what `listing` falls back to, so a result may say it; requesting it means listing
   legacy,   // connect + handshake every candidate until one accepts (benchmark baseline)
 };
+
+std::string_view to_string(DiscoveryMethod method);  // "listing", "markers", "legacy"
 
 struct DiscoveryOptions {
   NamingOptions naming;
@@ -56,9 +59,9 @@ struct DiscoveryResult {
   std::vector<Endpoint> live;           // sorted by pid, unique
   std::vector<RejectedEntry> rejected;  // sorted by name
   std::vector<std::string> reclaimed;   // names removed by reclaim_stale
-  // Which method ran (WIN-1): "listing" (the endpoint directory, or on Windows the pipe
-  // namespace), "markers" (Windows, where the pipe namespace cannot be listed) or "legacy".
-  std::string method;
+  // Which method ran (WIN-1): listing (the endpoint directory, or on Windows the pipe
+  // namespace), markers (Windows, where the pipe namespace cannot be listed) or legacy.
+  DiscoveryMethod method = DiscoveryMethod::listing;
 };
 
 // A missing endpoint directory is an empty result; an insecure one throws insecure_directory.

@@ -1,14 +1,16 @@
-// pipecheck/handshake.hpp — hash profiles: turn handshake fields into a canonical key and a hash.
+// pipecheck/hash_profile.hpp — hash profiles: turn handshake fields into a canonical key and a
+// hash.
 //
 // Two profiles are defined in docs/spec.md (HASH-*): `pipecheck/1` (the default) and `msbuild`.
 // Fields arrive as text (from the CLI, an agent request or a fixture) and are validated here;
-// any broken rule throws Error{Errc::invalid_field} naming the field and the rule.
+// any broken rule throws Error{Errc::invalid_field} naming the field and the rule. The hash names
+// the endpoint (pipecheck/naming.hpp); the wire handshake (pipecheck/wire_handshake.hpp) carries
+// it to the server.
 //
 //   pipecheck::FieldMap fields{{"kind", "worker"}, {"version", "17.8"}, {"arch", "*"},
-//                              {"salt", "tools-dir"}};        // "user" defaults to the caller
+//                              {"salt", "tools-dir"}};  // "user" defaults to the caller
 //   pipecheck::Handshake hs = pipecheck::make_handshake("pipecheck", fields);
-//   // hs.key  ==
-//   "pipecheck/1\nkind=worker\nversion=17.8.0.0\narch=x64\nsalt=tools-dir\nuser=1000\n"
+//   // hs.key  == "pipecheck/1\nkind=worker\nversion=17.8.0.0\narch=x64\nsalt=tools-dir\nuser=1000\n"
 //   // hs.hash == 32 chars of [a-z2-7]
 #pragma once
 
@@ -21,6 +23,7 @@ namespace pipecheck {
 // Field name -> raw text value, exactly as the caller supplied it.
 using FieldMap = std::map<std::string, std::string, std::less<>>;
 
+// Handshake fields hashed by a profile.
 struct Handshake {
   std::string profile;         // "pipecheck" or "msbuild"
   std::string key;             // the canonical key that was hashed (UTF-8)
@@ -30,15 +33,5 @@ struct Handshake {
 
 // Profile names accepted by make_handshake: "pipecheck" (alias "pipecheck/1") and "msbuild".
 Handshake make_handshake(std::string_view profile, const FieldMap& fields);
-
-// Canonical forms, exposed for tests and for error messages.
-std::string canonical_version(std::string_view version);  // "17.08" -> "17.8.0.0"; throws
-std::string current_arch();                               // "x86", "x64", "arm" or "arm64"
-std::string current_user();  // effective uid in decimal (POSIX) or the user SID string (Windows)
-
-// Low-level encodings used by the profiles (independently tested against RFC vectors).
-std::string sha256(std::string_view data);  // 32 raw bytes
-std::string base32_lower_nopad(std::string_view bytes);
-std::string base64_standard(std::string_view bytes);
 
 }  // namespace pipecheck

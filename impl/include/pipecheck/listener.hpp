@@ -22,7 +22,7 @@
 #include <string>
 
 #include "pipecheck/connection.hpp"
-#include "pipecheck/handshake.hpp"
+#include "pipecheck/hash_profile.hpp"
 #include "pipecheck/naming.hpp"
 
 namespace pipecheck {

@@ -16,8 +16,8 @@
 #include <string>
 #include <string_view>
 
-#include "pipecheck/handshake.hpp"
-#include "pipecheck/process.hpp"
+#include "pipecheck/hash_profile.hpp"
+#include "pipecheck/identity.hpp"
 
 namespace pipecheck {
 

@@ -1,5 +1,6 @@
 #include "args.hpp"
 
+#include "pipecheck/identity.hpp"
 #include "platform.hpp"
 #include "protocol_error.hpp"
 

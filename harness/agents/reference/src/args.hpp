@@ -18,9 +18,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "pipecheck/handshake.hpp"
+#include "pipecheck/hash_profile.hpp"
+#include "pipecheck/identity.hpp"
 #include "pipecheck/naming.hpp"
-#include "pipecheck/process.hpp"
 #include "protocol_error.hpp"
 
 namespace pipecheck::agent {

@@ -1,4 +1,5 @@
 #include "dial_run.hpp"
+#include "pipecheck/wire_handshake.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -23,6 +23,7 @@
 
 #include "pipecheck/connection.hpp"
 #include "pipecheck/dial.hpp"
+#include "pipecheck/wire_handshake.hpp"
 
 namespace pipecheck::agent {
 

@@ -28,7 +28,7 @@ nlohmann::json op_discover(Agent&, Args& args) {
   for (const auto& entry : found.rejected)
     rejected.push_back(
         {{"name", entry.name}, {"reason", std::string(pipecheck::to_string(entry.reason))}});
-  return {{"method", found.method},
+  return {{"method", std::string(pipecheck::to_string(found.method))},
           {"live", std::move(live)},
           {"rejected", std::move(rejected)},
           {"reclaimed", found.reclaimed}};

@@ -1,7 +1,7 @@
 // The `hello` and `exit` ops.
 #include "agent.hpp"
-#include "pipecheck/handshake.hpp"
-#include "pipecheck/process.hpp"
+#include "pipecheck/hash_profile.hpp"
+#include "pipecheck/identity.hpp"
 #include "platform.hpp"
 
 namespace pipecheck::agent {

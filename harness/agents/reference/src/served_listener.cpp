@@ -6,6 +6,7 @@
 #include <string>
 
 #include "pipecheck/connection.hpp"
+#include "pipecheck/wire_handshake.hpp"
 #include "platform.hpp"
 #include "reply_writer.hpp"
 

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "pipecheck/handshake.hpp"
+#include "pipecheck/hash_profile.hpp"
 #include "pipecheck/listener.hpp"
 
 namespace pipecheck::agent {

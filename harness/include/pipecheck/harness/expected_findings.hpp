@@ -10,8 +10,7 @@
 // File format (errors name the file, the JSON path, the rule and what was expected):
 //   {"format": "pipecheck-expected-findings", "format_version": 1,
 //    "findings": [{"impl": "node", "check": "Close/Close.X/node", "status": "fail",
-//                  "reason": "LSN-5: libuv unlinks the path on close
-//                  (docs/findings/node-net.md)"}]}
+//                  "reason": "LSN-5: libuv unlinks the path on close (docs/findings/node-net.md)"}]}
 // `check` is a report check id; `impl` must play a role (agent, server or client) in that check;
 // `status` is fail, error, unsupported or skip; `reason` says why and where it is documented.
 #pragma once

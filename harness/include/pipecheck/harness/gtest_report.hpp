@@ -7,9 +7,10 @@
 //
 //   TEST(Listener, BacklogAdmitsQueueSizePlusOne) {
 //     pipecheck::harness::requirement("LSN-9");
-//     if (!agent.has("listen.queue_size")) PIPECHECK_UNSUPPORTED("needs capability
-//     listen.queue_size"); auto reply = agent.request(...); if (!reply)
-//     PIPECHECK_AGENT_ERROR(reply.error()); pipecheck::harness::measure("busy_rate", 0.12);
+//     if (!agent.has("listen.queue_size")) PIPECHECK_UNSUPPORTED("needs capability listen.queue_size");
+//     auto reply = agent.request(...);
+//     if (!reply) PIPECHECK_AGENT_ERROR(reply.error());
+//     pipecheck::harness::measure("busy_rate", 0.12);
 //     EXPECT_EQ(admitted, queue_size + 1);
 //   }
 #pragma once

@@ -6,8 +6,8 @@
 // atomically (tmp + fsync + rename) after every check, so a crash loses nothing measured; an
 // InterruptFlush marks the run `interrupted` and flushes on SIGINT/SIGTERM.
 //
-//   pipecheck::harness::ReportWriter writer("out/report.json",
-//   pipecheck::harness::current_run_info()); pipecheck::harness::InterruptFlush on_signal(writer);
+//   pipecheck::harness::ReportWriter writer("out/report.json", pipecheck::harness::current_run_info());
+//   pipecheck::harness::InterruptFlush on_signal(writer);
 //   writer.add_check({.id = "Hash.Vectors", .requirements = {"HASH-31"},
 //                     .status = pipecheck::harness::Status::pass, .duration_ms = 12});
 //   writer.finish();

@@ -4,8 +4,8 @@
 //   LineEvent event = transport.read_line(deadline.at());
 //   if (event.kind == LineEvent::Kind::line) handle(event.text);
 //
-// The real implementation (agent_process_posix.cpp) reads the agent's stdout with Asio and a
-// timer; it never blocks past the deadline.
+// The real implementation (agent_process_posix.cpp) reads the agent's stdout as a non-blocking
+// pipe with poll() against the deadline; it never blocks past it.
 #pragma once
 
 #include <cstddef>
