@@ -29,11 +29,7 @@
 #include <thread>
 #include <vector>
 
-#ifdef _WIN32
-#include <io.h>
-#else
 #include <unistd.h>
-#endif
 
 #include "commands.hpp"
 #include "options.hpp"
@@ -142,19 +138,11 @@ bool suite_matches(const Suite& suite, const std::string& wanted) {
 }
 
 bool stdout_is_terminal() {
-#ifdef _WIN32
-  return _isatty(_fileno(stdout)) != 0;
-#else
   return isatty(STDOUT_FILENO) != 0;
-#endif
 }
 
 void set_env(const char* name, const std::string& value) {
-#ifdef _WIN32
-  _putenv_s(name, value.c_str());
-#else
   setenv(name, value.c_str(), 1);
-#endif
 }
 
 // How a suite process ended.
