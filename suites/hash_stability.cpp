@@ -111,8 +111,7 @@ void expect_golden_vectors(SuiteAgent& agent, std::string_view profile) {
   }
 }
 
-// A reject's field values as JSON strings. {"hex": ...} holds raw bytes; those that are not
-// valid UTF-8 cannot travel in the protocol's JSON and are reported instead (nullopt).
+// True when `bytes` can travel in the protocol's JSON (nlohmann refuses to dump invalid UTF-8).
 bool valid_utf8(const std::string& bytes) {
   try {
     (void)json(bytes).dump();
@@ -122,6 +121,8 @@ bool valid_utf8(const std::string& bytes) {
   }
 }
 
+// A reject's field values as JSON strings. {"hex": ...} holds raw bytes; those that are not
+// valid UTF-8 cannot travel in the protocol's JSON and are reported instead (nullopt).
 std::optional<json> sendable_fields(const json& fields) {
   json out = json::object();
   for (const auto& [name, value] : fields.items()) {
