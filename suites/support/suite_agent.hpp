@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipecheck/harness/agent.hpp"
+#include "pipecheck/harness/registry.hpp"
 
 namespace pipecheck::suites {
 
