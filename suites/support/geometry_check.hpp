@@ -6,11 +6,9 @@
 // geometry run goes to the report's `geometries[]` in one shape, and agent errors end the check
 // the same way (all `unsupported`: unsupported; any other: error).
 //
-//   TEST_P(Interop, Backlog) {
-//     run_guarded([&] {
-//       const harness::Geometry geometry = load_geometry_fixture("interop/interop-backlog.json");
-//       check_geometry(geometry, server_impl(), client_impl());
-//     });
+//   PIPECHECK_CHECK(Interop, Backlog) {  // the geometry file names the requirement ids
+//     const harness::Geometry geometry = load_geometry_fixture("interop/interop-backlog.json");
+//     check_geometry(geometry, server_impl(), client_impl());
 //   }
 #pragma once
 
