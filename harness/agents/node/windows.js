@@ -1,0 +1,231 @@
+// The Node agent's Windows part (registry entry `node-windows`, docs/findings/node-windows.md):
+// named pipes `\\.\pipe\{name}` (NAME-7), the user's SID in the hash (HASH-6), discovery by
+// listing `\\.\pipe\` or by marker files (WIN-1..4), and stdio that works under Wine.
+//
+// Everything here is agent code around Node: Node has no API for the user's SID (asked from
+// `whoami /user`, else the profile list in the registry), no way to hold a file without
+// FILE_SHARE_DELETE or with FILE_FLAG_DELETE_ON_CLOSE, no WaitNamedPipe, and its process.stdin /
+// process.stdout throw EBADF on the Unix pipes Wine hands it.
+//
+//   const win = require('./windows.js');
+//   const {input, write} = win.stdio();   // 'data' / 'end' events; write(text)
+'use strict';
+
+const childProcess = require('node:child_process');
+const EventEmitter = require('node:events');
+const fs = require('node:fs');
+const os = require('node:os');
+const {Worker} = require('node:worker_threads');
+
+const PIPE_NAMESPACE = '\\\\.\\pipe\\';
+const MAX_PIPE_PATH = 256;  // CreateNamedPipe: the whole name, at most 256 characters
+const SID_RE = /^S-1-(0|[1-9][0-9]*)(-(0|[1-9][0-9]*)){0,15}$/;
+
+// ------------------------------------------------------------------------------------------------
+// stdio: fs.readSync(0) in a worker thread, fs.writeSync(1) for replies (Wine: see field notes).
+
+const READER = `
+const fs = require('node:fs');
+const {parentPort} = require('node:worker_threads');
+const buffer = Buffer.alloc(65536);
+for (;;) {
+  let n = 0;
+  try {
+    n = fs.readSync(0, buffer, 0, buffer.length, null);
+  } catch (err) {
+    if (err.code === 'EAGAIN') continue;
+    if (err.code !== 'EOF' && err.code !== 'EPIPE') parentPort.postMessage({error: err.message});
+  }
+  if (n === 0) break;
+  parentPort.postMessage(Buffer.from(buffer.subarray(0, n)));
+}
+parentPort.postMessage(null);
+`;
+
+function stdio() {
+  const input = new EventEmitter();
+  const reader = new Worker(READER, {eval: true});
+  reader.on('message', (message) => {
+    if (message === null) {
+      input.emit('end');
+    } else if (message.error) {
+      log(`stdin: ${message.error}`);
+    } else {
+      input.emit('data', Buffer.from(message));
+    }
+  });
+  reader.on('error', (err) => {
+    log(`stdin reader: ${err.message}`);
+    input.emit('end');
+  });
+  return {input, write: (text) => writeAll(1, text)};
+}
+
+function writeAll(fd, text) {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let at = 0; at < bytes.length;) {
+    try {
+      at += fs.writeSync(fd, bytes, at, bytes.length - at);
+    } catch (err) {
+      if (err.code !== 'EAGAIN') throw err;
+    }
+  }
+}
+
+function log(message) {
+  try {
+    writeAll(2, `node-agent[${process.pid}]: ${message}\n`);
+  } catch {
+    // stderr gone: nothing to tell
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// The user's SID (HASH-6). Node has no API for it: `whoami /user` prints it on Windows; Wine's
+// whoami prints only the name, so the fallback is the registry's profile whose directory is ours.
+
+let cachedSid = null;
+
+function userSid() {
+  if (cachedSid !== null) return cachedSid;
+  const run = (command, args) => {
+    try {
+      return childProcess.execFileSync(
+          command, args, {encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'ignore'],
+                          windowsHide: true});
+    } catch {
+      return '';
+    }
+  };
+  const whoami = /"(S-1-[0-9-]+)"/.exec(run('whoami', ['/user', '/fo', 'csv', '/nh']));
+  if (whoami && SID_RE.test(whoami[1])) return (cachedSid = whoami[1]);
+  const profiles = run('reg', [
+    'query', 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\ProfileList', '/s', '/v',
+    'ProfileImagePath'
+  ]);
+  const home = os.homedir().toLowerCase();
+  let sid = null, found = null;
+  for (const line of profiles.split(/\r?\n/)) {
+    const key = /\\ProfileList\\(S-1-[0-9-]+)\s*$/.exec(line);
+    if (key) sid = key[1];
+    const value = /^\s+ProfileImagePath\s+REG_\w+\s+(.*?)\s*$/.exec(line);
+    if (value && sid && value[1].toLowerCase() === home && SID_RE.test(sid)) found = sid;
+  }
+  if (!found) throw new Error(`cannot determine the user's SID (whoami /user, profile of ${home})`);
+  return (cachedSid = found);
+}
+
+// HASH-6 on Windows: a SID string as ConvertSidToStringSid writes it; null when it is one.
+function sidProblem(user) {
+  if (!SID_RE.test(user)) {
+    return `'${user}' must be a SID string S-1-{authority}-{sub-authority}... in canonical ` +
+        'decimal (HASH-6)';
+  }
+  const [, , authority, ...subs] = user.split('-');
+  if (BigInt(authority) > 0xffffffffffffn || subs.some((s) => BigInt(s) > 0xffffffffn)) {
+    return `'${user}' has a component out of range (HASH-6)`;
+  }
+  return null;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Names and marker directories (NAME-7, WIN-2)
+
+// A root starting with '/' is the host's path under Wine's Z: drive (as the reference agent does).
+function nativeRoot(root) {
+  return root.startsWith('/') ? 'Z:' + root.replaceAll('/', '\\') : root;
+}
+
+function endpoint(name, root, prefix) {
+  const path = PIPE_NAMESPACE + name;
+  if (path.length > MAX_PIPE_PATH) {
+    return {
+      problem: `pipe name '${path}' is ${path.length} characters, ${path.length - MAX_PIPE_PATH} ` +
+          `over Windows' limit of ${MAX_PIPE_PATH} (NAME-7); it is never truncated`
+    };
+  }
+  let base = root ? nativeRoot(root) : process.env.PIPECHECK_ROOT;
+  if (!base) base = `${process.env.LOCALAPPDATA}\\pipecheck`;
+  base = base.replace(/[\\/]+$/, '');
+  return {path, directory: `${base}\\${prefix}-${userSid()}`, defaultBase: !root};
+}
+
+// The marker directory: created if missing, refused if a link or not a directory (WIN-2, SEC-5).
+function directoryProblem(directory) {
+  let st;
+  try {
+    st = fs.lstatSync(directory);
+  } catch (err) {
+    if (err.code === 'ENOENT') return {missing: true};
+    return {problem: `cannot inspect: ${err.message}`};
+  }
+  if (st.isSymbolicLink()) return {problem: 'is a reparse point (symlink or junction)'};
+  if (!st.isDirectory()) return {problem: 'is not a directory'};
+  return {};
+}
+
+function ensureDirectory(directory, defaultBase) {
+  let state = directoryProblem(directory);
+  if (state.missing) {
+    fs.mkdirSync(directory, {recursive: defaultBase});  // an explicit root must exist already
+    state = directoryProblem(directory);
+  }
+  return state.problem ?? null;
+}
+
+function markerPath(directory, name) { return `${directory}\\${name}`; }
+
+// Creates the listener's marker (CREATE_NEW). An existing one is replaced only when its PID is
+// dead: Node opens files with FILE_SHARE_DELETE, so "nobody holds it" cannot be asked.
+function createMarker(directory, name, pidAlive, pid) {
+  const path = markerPath(directory, name);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      return {fd: fs.openSync(path, 'wx'), path};
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    const st = fs.lstatSync(path, {throwIfNoEntry: false});
+    if (st && !st.isFile()) {
+      return {problem: `marker '${path}' exists and is not a plain file; left untouched`};
+    }
+    if (pidAlive(pid)) return {problem: `marker '${path}' belongs to live PID ${pid}`};
+    fs.rmSync(path, {force: true});
+  }
+  return {problem: `marker '${path}' was created again while reclaiming it`};
+}
+
+function removeMarker(marker) {
+  try {
+    fs.closeSync(marker.fd);
+  } catch {
+    // already closed
+  }
+  fs.rmSync(marker.path, {force: true});
+}
+
+// ------------------------------------------------------------------------------------------------
+// Discovery (WIN-1, WIN-3): list `\\.\pipe\` (real Windows), else the marker directory (Wine).
+
+function listPipes() {
+  try {
+    return fs.readdirSync(PIPE_NAMESPACE);
+  } catch {
+    return null;
+  }
+}
+
+module.exports = {
+  PIPE_NAMESPACE,
+  stdio,
+  log,
+  userSid,
+  sidProblem,
+  endpoint,
+  ensureDirectory,
+  directoryProblem,
+  markerPath,
+  createMarker,
+  removeMarker,
+  listPipes,
+};
