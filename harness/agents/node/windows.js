@@ -24,27 +24,37 @@ const SID_RE = /^S-1-(0|[1-9][0-9]*)(-(0|[1-9][0-9]*)){0,15}$/;
 // ------------------------------------------------------------------------------------------------
 // stdio: fs.readSync(0) in a worker thread, fs.writeSync(1) for replies (Wine: see field notes).
 
+// Under Wine a read of a Unix pipe returns only once the whole buffer is filled (or at end of
+// file), so the worker reads one byte at a time and posts each line as it completes.
 const READER = `
 const fs = require('node:fs');
 const {parentPort} = require('node:worker_threads');
-const buffer = Buffer.alloc(65536);
+const line = Buffer.alloc(65536);
+const byte = Buffer.alloc(1);
+let used = 0;
 for (;;) {
   let n = 0;
   try {
-    n = fs.readSync(0, buffer, 0, buffer.length, null);
+    n = fs.readSync(0, byte, 0, 1, null);
   } catch (err) {
     if (err.code === 'EAGAIN') continue;
     if (err.code !== 'EOF' && err.code !== 'EPIPE') parentPort.postMessage({error: err.message});
   }
   if (n === 0) break;
-  parentPort.postMessage(Buffer.from(buffer.subarray(0, n)));
+  line[used++] = byte[0];
+  if (byte[0] === 0x0a || used === line.length) {
+    parentPort.postMessage(Buffer.from(line.subarray(0, used)));
+    used = 0;
+  }
 }
+if (used > 0) parentPort.postMessage(Buffer.from(line.subarray(0, used)));
 parentPort.postMessage(null);
 `;
 
 function stdio() {
   const input = new EventEmitter();
-  const reader = new Worker(READER, {eval: true});
+  // stdout/stderr: true, or the Worker would pipe its output into process.stdout (EBADF).
+  const reader = new Worker(READER, {eval: true, stdout: true, stderr: true});
   reader.on('message', (message) => {
     if (message === null) {
       input.emit('end');
@@ -81,8 +91,9 @@ function log(message) {
 }
 
 // ------------------------------------------------------------------------------------------------
-// The user's SID (HASH-6). Node has no API for it: `whoami /user` prints it on Windows; Wine's
-// whoami prints only the name, so the fallback is the registry's profile whose directory is ours.
+// The user's SID (HASH-6). Node has no API for it. The registry's profile list maps each SID to
+// its profile directory: ours is the one whose directory is os.homedir() (%USERPROFILE%); that
+// works on Windows and under Wine. `whoami /user` is the fallback (Wine's prints no SID).
 
 let cachedSid = null;
 
@@ -91,28 +102,29 @@ function userSid() {
   const run = (command, args) => {
     try {
       return childProcess.execFileSync(
-          command, args, {encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'ignore'],
+          command, args, {encoding: 'utf8', timeout: 30000, stdio: ['ignore', 'pipe', 'ignore'],
                           windowsHide: true});
     } catch {
       return '';
     }
   };
-  const whoami = /"(S-1-[0-9-]+)"/.exec(run('whoami', ['/user', '/fo', 'csv', '/nh']));
-  if (whoami && SID_RE.test(whoami[1])) return (cachedSid = whoami[1]);
   const profiles = run('reg', [
     'query', 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\ProfileList', '/s', '/v',
     'ProfileImagePath'
   ]);
   const home = os.homedir().toLowerCase();
-  let sid = null, found = null;
+  let sid = null;
   for (const line of profiles.split(/\r?\n/)) {
     const key = /\\ProfileList\\(S-1-[0-9-]+)\s*$/.exec(line);
     if (key) sid = key[1];
     const value = /^\s+ProfileImagePath\s+REG_\w+\s+(.*?)\s*$/.exec(line);
-    if (value && sid && value[1].toLowerCase() === home && SID_RE.test(sid)) found = sid;
+    if (value && sid && value[1].toLowerCase() === home && SID_RE.test(sid)) {
+      return (cachedSid = sid);
+    }
   }
-  if (!found) throw new Error(`cannot determine the user's SID (whoami /user, profile of ${home})`);
-  return (cachedSid = found);
+  const whoami = /"(S-1-[0-9-]+)"/.exec(run('whoami', ['/user', '/fo', 'csv', '/nh']));
+  if (whoami && SID_RE.test(whoami[1])) return (cachedSid = whoami[1]);
+  throw new Error(`cannot determine the user's SID (no profile of ${home}, whoami /user)`);
 }
 
 // HASH-6 on Windows: a SID string as ConvertSidToStringSid writes it; null when it is one.
