@@ -187,13 +187,20 @@ function ensureDirectory(directory, defaultBase) {
 
 function markerPath(directory, name) { return `${directory}\\${name}`; }
 
-// Creates the listener's marker (CREATE_NEW). An existing one is replaced only when its PID is
-// dead: Node opens files with FILE_SHARE_DELETE, so "nobody holds it" cannot be asked.
+// Markers this process holds: a leftover marker with our own PID is not ours unless listed here
+// (Wine hands out small PIDs again at once, so a killed agent's PID is often the next one's).
+const held = new Set();
+
+// Creates the listener's marker (CREATE_NEW). An existing one is replaced only when no live
+// listener can hold it: its PID is dead, or it is ours and we do not hold it. Node opens files
+// with FILE_SHARE_DELETE, so "nobody holds it" cannot be asked of the file itself.
 function createMarker(directory, name, pidAlive, pid) {
   const path = markerPath(directory, name);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      return {fd: fs.openSync(path, 'wx'), path};
+      const fd = fs.openSync(path, 'wx');
+      held.add(path);
+      return {fd, path};
     } catch (err) {
       if (err.code !== 'EEXIST') throw err;
     }
@@ -201,7 +208,10 @@ function createMarker(directory, name, pidAlive, pid) {
     if (st && !st.isFile()) {
       return {problem: `marker '${path}' exists and is not a plain file; left untouched`};
     }
-    if (pidAlive(pid)) return {problem: `marker '${path}' belongs to live PID ${pid}`};
+    const ours = pid === process.pid;
+    if (ours ? held.has(path) : pidAlive(pid)) {
+      return {problem: `marker '${path}' belongs to a live listener of PID ${pid}`};
+    }
     fs.rmSync(path, {force: true});
   }
   return {problem: `marker '${path}' was created again while reclaiming it`};
@@ -214,6 +224,7 @@ function removeMarker(marker) {
     // already closed
   }
   fs.rmSync(marker.path, {force: true});
+  held.delete(marker.path);
 }
 
 // ------------------------------------------------------------------------------------------------
