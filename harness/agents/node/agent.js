@@ -887,7 +887,8 @@ class Agent {
           result.rejected.push({name: entry, reason: 'not_a_socket'});
           continue;
         }
-        if (!pidAlive(pid)) {
+        // Our own PID on a marker we do not hold: left by a killed process whose PID came back.
+        if (!pidAlive(pid) || (pid === process.pid && !win.holds(marker))) {
           result.rejected.push({name: entry, reason: 'stale'});
           if (reclaim && unlinkIfSame(marker, st)) result.reclaimed.push(entry);
           continue;

@@ -250,5 +250,6 @@ module.exports = {
   markerPath,
   createMarker,
   removeMarker,
+  holds: (path) => held.has(path),
   listPipes,
 };
