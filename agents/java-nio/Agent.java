@@ -646,6 +646,13 @@ public final class Agent {
         }
         synchronized (this) {
           waiting.remove(self);
+          if (closing) {
+            // accept() handed out a connection queued as close() began: the listener is closed
+            // for this worker all the same, and the connection is dropped like the rest.
+            unblockMs.put(self, (System.nanoTime() - closeBegan) / 1e6);
+            closeQuietly(channel);
+            return;
+          }
           counters.merge("accepted", 1L, Long::sum);
           connections.add(channel);
           Thread handler = new Thread(() -> serve(channel), id + "-serve");
@@ -746,6 +753,7 @@ public final class Agent {
       closing = true;
       pending = new HashSet<>(waiting);
       server.close();  // every thread blocked in accept() gets AsynchronousCloseException
+      for (SocketChannel channel : new ArrayList<>(connections)) channel.close();
       long deadline = System.nanoTime() + 1_000_000_000L;
       awaitThreads(workers, deadline);  // wait() releases this monitor for the workers
       List<Double> unblocked = new ArrayList<>();
@@ -795,7 +803,9 @@ public final class Agent {
     return Attempt.failed("other", 0, "connect: " + e);
   }
 
+  // DIAL-6: timeout_ms bounds the whole attempt, the handshake included.
   static Attempt dialOnce(String path, int timeoutMs, String handshake) {
+    long began = System.nanoTime();
     SocketChannel channel;
     try {
       channel = SocketChannel.open(StandardProtocolFamily.UNIX);
@@ -832,7 +842,8 @@ public final class Agent {
       closeQuietly(channel);
       return new Attempt("ok", 0, "handshake: write error: " + e.getMessage(), null, false);
     }
-    WireLine wire = readWireLine(channel, WIRE_READ_TIMEOUT_MS);
+    long leftMs = timeoutMs - (System.nanoTime() - began) / 1_000_000;
+    WireLine wire = readWireLine(channel, (int) Math.max(1, Math.min(WIRE_READ_TIMEOUT_MS, leftMs)));
     if (wire.problem() == null && wire.line().equals("PIPECHECK/1 ACCEPT")) {
       return new Attempt("ok", 0, null, channel, true);
     }
