@@ -1381,6 +1381,12 @@ public final class Agent {
     // close()'s dup2 target, /dev/random, /dev/urandom). Open them now, so that open_fds before
     // a listen and after its close compare like with like (LSN-7).
     ServerSocketChannel.open(StandardProtocolFamily.UNIX).close();
+    // Class loading, not library behaviour: the first dial of a fresh JVM loads the socket and
+    // SO_PEERCRED classes (about 0.3 s on a loaded 2-core machine), which would count against
+    // that one attempt's timeout (DIAL-6). A real application has loaded them long before.
+    SocketChannel.open(StandardProtocolFamily.UNIX).close();
+    ExtendedSocketOptions.SO_PEERCRED.name();
+    TIMERS.schedule(() -> {}, 0, TimeUnit.MILLISECONDS);
     Agent agent = new Agent();
     InputStream in = System.in;
     OutputStream out = new java.io.FileOutputStream(java.io.FileDescriptor.out);
