@@ -5,7 +5,8 @@
 // net.createServer().listen({path, backlog}) for listeners, net.connect for dials, fs.lstatSync
 // for the endpoint-directory and discovery checks. It does not use the reference implementation.
 // What Node cannot do (stop accepting, read SO_PEERCRED, close from several threads) is not
-// declared as a capability; see README.md.
+// declared as a capability; see README.md. On Windows (`node-windows`, under Wine) it serves
+// named pipes; the Windows parts are in windows.js.
 //
 //   echo '{"id":1,"op":"hello","args":{"protocol":1}}' | node agent.js
 'use strict';
@@ -24,7 +25,9 @@ const INT32_MAX = 2147483647n;
 const WIRE_READ_TIMEOUT_MS = 2000;  // WIRE-3 default bound for every handshake read
 const WIRE_MAX_LINE = 255;
 const ARCHES = ['x86', 'x64', 'arm', 'arm64'];
-const EUID = process.geteuid();
+const WINDOWS = process.platform === 'win32';
+const win = WINDOWS ? require('./windows.js') : null;
+const EUID = WINDOWS ? null : process.geteuid();
 
 const KIND_RE = /^[a-z0-9-]{1,32}$/;
 const DIGITS_RE = /^[0-9]+$/;
@@ -33,7 +36,10 @@ const USER_RE = /^(0|[1-9][0-9]*)$/;
 const PREFIX_RE = /^[A-Za-z0-9._]{1,32}$/;
 const PID_RE = /^[1-9][0-9]*$/;
 
-function log(message) { process.stderr.write(`node-agent[${process.pid}]: ${message}\n`); }
+function log(message) {
+  if (WINDOWS) return win.log(message);
+  process.stderr.write(`node-agent[${process.pid}]: ${message}\n`);
+}
 
 class AgentError extends Error {
   constructor(code, message, extra = {}) {
@@ -202,8 +208,11 @@ function hashPipecheck(fields) {
   if (salt.includes('\n') || salt.includes('\0')) {
     throw invalid('salt', 'must not contain a newline or NUL (HASH-5)');
   }
-  const user = fields.user ?? String(EUID);
-  if (!USER_RE.test(user) || !decimalInRange(user, 0xffffffffn)) {
+  const user = fields.user ?? (WINDOWS ? win.userSid() : String(EUID));
+  if (WINDOWS) {
+    const problem = win.sidProblem(user);
+    if (problem) throw invalid('user', problem);
+  } else if (!USER_RE.test(user) || !decimalInRange(user, 0xffffffffn)) {
     throw invalid(
         'user',
         `'${user}' must be an effective uid in decimal without sign or leading zero (HASH-6)`);
@@ -287,8 +296,13 @@ function endpointFor(args, handshake) {
     throw invalid('root', 'must be a directory path without NUL');
   }
   root = root.replace(/\/+$/, '');
-  const pid = intArg(args, 'pid', process.pid, 1);
+  const pid = intArg(args, 'pid', process.pid, 1, WINDOWS ? 4294967295 : 2147483647);
   const name = `${prefix}-${handshake.hash}-${pid}`;
+  if (WINDOWS) {
+    const pipe = win.endpoint(name, args.root, prefix);
+    if (pipe.problem) throw new AgentError('path_too_long', pipe.problem);
+    return {name, directory: pipe.directory, path: pipe.path, pid, prefix, markers: pipe};
+  }
   const secureDirectory = handshake.profile === 'pipecheck';
   const directory = secureDirectory ? `${root}/${prefix}-${EUID}` : root || '/';
   const path = `${directory.replace(/\/+$/, '')}/${name}`;
@@ -423,6 +437,7 @@ class Listener {
 
   async start() {
     const {path} = this.endpoint;
+    if (WINDOWS) return this.startWindows();
     if (this.endpoint.secureDirectory) ensureDirectory(this.endpoint.directory);
     await this.reclaimOrRefuse(path);
     this.server = net.createServer((sock) => this.serve(sock));
@@ -451,6 +466,46 @@ class Listener {
       log(`${this.id} server error: ${err.message}`);
     });
     fs.chmodSync(path, 0o600);
+  }
+
+  // WIN-2, WIN-5: the marker first, then the pipe. libuv ignores the backlog for pipes and keeps
+  // NODE_PENDING_PIPE_INSTANCES (read at listen, default 4) instances ready: queue_size goes there.
+  async startWindows() {
+    const {path, directory, markers, pid} = this.endpoint;
+    const problem = win.ensureDirectory(directory, markers.defaultBase);
+    if (problem) {
+      throw new AgentError(
+          'insecure_directory', `marker directory '${directory}' ${problem}; never followed (WIN-2)`);
+    }
+    const marker = win.createMarker(directory, this.endpoint.name, pidAlive, pid);
+    if (marker.problem) throw new AgentError('address_in_use', marker.problem, {pid});
+    this.marker = marker;
+    this.server = net.createServer((sock) => this.serve(sock));
+    const instances = String(Math.max(this.options.queue_size, 1));
+    const saved = process.env.NODE_PENDING_PIPE_INSTANCES;
+    process.env.NODE_PENDING_PIPE_INSTANCES = instances;
+    try {
+      await new Promise((resolve, reject) => {
+        this.server.once('error', reject);
+        this.server.listen({path}, () => {
+          this.server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      win.removeMarker(marker);
+      const code = err.code === 'EADDRINUSE' ? 'address_in_use' : 'internal';
+      throw new AgentError(code, `listen '${path}': ${err.message}`, {pid});
+    } finally {
+      if (saved === undefined)
+        delete process.env.NODE_PENDING_PIPE_INSTANCES;
+      else
+        process.env.NODE_PENDING_PIPE_INSTANCES = saved;
+    }
+    this.server.on('error', (err) => {
+      this.counters.accept_errors++;
+      log(`${this.id} server error: ${err.message}`);
+    });
   }
 
   // LSN-6: an existing path is reclaimed only if it is ours and stale.
@@ -516,12 +571,12 @@ class Listener {
     const closed = new Promise((resolve) => this.server.close(resolve));
     for (const sock of this.connections) sock.destroy();
     await withDeadline(closed, 1000, 'server.close');
-    return {
-      pending_accepts: 0,
-      unblocked: 0,
-      max_unblock_ms: 0,
-      endpoint_removed: lstatOrNull(this.endpoint.path) === null
-    };
+    if (WINDOWS) win.removeMarker(this.marker);
+    // Windows: Node cannot ask whether a pipe exists without connecting; the pipe's instances
+    // are closed once server.close() completes, and the marker is gone.
+    const removed = WINDOWS ? lstatOrNull(this.marker.path) === null :
+                              lstatOrNull(this.endpoint.path) === null;
+    return {pending_accepts: 0, unblocked: 0, max_unblock_ms: 0, endpoint_removed: removed};
   }
 }
 
@@ -541,6 +596,7 @@ function withDeadline(promise, ms, what) {
 
 const OUTCOME_BY_CODE = {
   EAGAIN: 'busy',
+  EBUSY: 'busy',  // Windows: ERROR_PIPE_BUSY
   EWOULDBLOCK: 'busy',
   ENOENT: 'absent',
   ECONNREFUSED: 'refused',
@@ -715,8 +771,9 @@ const CAPABILITIES = [
   'dial.barrier',
   'close',
   'counters',
-  'secure-directory',
-  ...(fs.existsSync('/proc/self/fd') ? ['fd-count'] : []),
+  // Windows: no socket files or modes (SEC-1..3), and no descriptor count Node can read.
+  ...(WINDOWS ? [] : ['secure-directory']),
+  ...(!WINDOWS && fs.existsSync('/proc/self/fd') ? ['fd-count'] : []),
 ];
 
 class Agent {
@@ -761,6 +818,7 @@ class Agent {
     const reclaim = boolArg(args, 'reclaim', false);
     const handshake = makeHandshake(args);
     const endpoint = endpointFor({...args, pid: 1}, handshake);
+    if (WINDOWS) return this.discoverWindows(endpoint, handshake, reclaim);
     const {directory} = endpoint;
     const stem = `${endpoint.prefix}-${handshake.hash}-`;
     const result = {method: 'listing', live: [], rejected: [], reclaimed: []};
@@ -793,6 +851,53 @@ class Agent {
           unlinkIfSame(path, entryStat)) {
         result.reclaimed.push(entry);
       }
+    }
+    result.live.sort((a, b) => a.pid - b.pid);
+    return result;
+  }
+
+  // WIN-1, WIN-3: `\\.\pipe\` where it can be listed; else the markers. Node cannot ask
+  // whether a pipe exists without connecting (no WaitNamedPipe), so a marker of a live PID is live.
+  discoverWindows(endpoint, handshake, reclaim) {
+    const stem = `${endpoint.prefix}-${handshake.hash}-`;
+    const result = {method: 'listing', live: [], rejected: [], reclaimed: []};
+    let entries = win.listPipes();
+    if (entries === null) {
+      result.method = 'markers';
+      const state = win.directoryProblem(endpoint.directory);
+      if (state.missing) return result;
+      if (state.problem) {
+        throw new AgentError(
+            'insecure_directory', `marker directory '${endpoint.directory}' ${state.problem}`);
+      }
+      entries = fs.readdirSync(endpoint.directory);
+    }
+    for (const entry of entries.sort()) {
+      if (!entry.startsWith(stem)) continue;
+      const pid = parseEntryPid(entry, stem);
+      if (pid === null) {
+        result.rejected.push({name: entry, reason: 'malformed_name'});
+        continue;
+      }
+      if (result.method === 'markers') {
+        const marker = win.markerPath(endpoint.directory, entry);
+        const st = lstatOrNull(marker);
+        if (!st) continue;  // removed while we listed
+        if (!st.isFile()) {
+          result.rejected.push({name: entry, reason: 'not_a_socket'});
+          continue;
+        }
+        // Our own PID on a marker we do not hold: left by a killed process whose PID came back.
+        if (!pidAlive(pid) || (pid === process.pid && !win.holds(marker))) {
+          result.rejected.push({name: entry, reason: 'stale'});
+          if (reclaim && unlinkIfSame(marker, st)) result.reclaimed.push(entry);
+          continue;
+        }
+      } else if (!pidAlive(pid)) {
+        result.rejected.push({name: entry, reason: 'stale'});
+        continue;
+      }
+      result.live.push({name: entry, pid, path: win.PIPE_NAMESPACE + entry});
     }
     result.live.sort((a, b) => a.pid - b.pid);
     return result;
@@ -975,11 +1080,21 @@ function main() {
   let discarding = false;
   let chain = Promise.resolve(false);
   let exiting = false;
-  const send = (reply) => process.stdout.write(JSON.stringify(reply) + '\n');
+  // Windows (Wine): process.stdin/stdout throw EBADF on pipes; windows.js reads and writes the
+  // descriptors directly.
+  const stdio = WINDOWS ? win.stdio() : {input: process.stdin};
+  const send = (reply) => {
+    const line = JSON.stringify(reply) + '\n';
+    if (WINDOWS)
+      stdio.write(line);
+    else
+      process.stdout.write(line);
+  };
   const finish = async () => {
     if (exiting) return;
     exiting = true;
     await agent.shutdown();
+    if (WINDOWS) process.exit(0);
     process.stdout.write('', () => process.exit(0));
   };
   const enqueue = (line) => {
@@ -991,7 +1106,7 @@ function main() {
       return shouldExit;
     });
   };
-  process.stdin.on('data', (chunk) => {
+  stdio.input.on('data', (chunk) => {
     pending = Buffer.concat([pending, chunk]);
     let newline;
     while ((newline = pending.indexOf(0x0a)) >= 0) {
@@ -1019,7 +1134,7 @@ function main() {
       }
     }
   });
-  process.stdin.on('end', () => chain.then(finish));
+  stdio.input.on('end', () => chain.then(finish));
 }
 
 main();
