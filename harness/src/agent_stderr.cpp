@@ -4,6 +4,8 @@
 #include <mutex>
 #include <utility>
 
+#include "pipecheck/harness/report_view.hpp"
+
 namespace pipecheck::harness {
 namespace {
 
@@ -25,7 +27,8 @@ void note_agent_stderr(const std::string& agent, const std::string& text) {
   if (text.empty()) return;
   std::lock_guard lock(tails_mutex);
   if (tails.size() >= kAgentStderrAgents && !tails.contains(agent)) return;
-  tails[agent] = stderr_tail_of(text, kAgentStderrBytes);
+  // Agents write anything: the report (JSON) needs valid UTF-8.
+  tails[valid_utf8(agent)] = valid_utf8(stderr_tail_of(text, kAgentStderrBytes));
 }
 
 std::map<std::string, std::string> take_agent_stderr() {
