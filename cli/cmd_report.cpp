@@ -117,8 +117,8 @@ int cmd_report(const std::vector<std::string>& args) {
     std::cerr << "pipecheck report " << args[0] << ": " << e.what() << "\n";
     return 2;
   }
-  throw UsageError("unknown report action \"" + args[0] + "\" (ctrf, merge, validate, summary, html, junit)\n" +
-                   std::string(kUsage));
+  throw UsageError("unknown report action \"" + args[0] +
+                   "\" (ctrf, merge, validate, summary, html, junit)\n" + std::string(kUsage));
 }
 
 }  // namespace pipecheck::cli

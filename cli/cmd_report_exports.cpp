@@ -99,8 +99,8 @@ int report_html(const std::vector<std::string>& args) {
     }
     const auto comparison =
         harness::compare_findings(merged, expected, implementation_names(merged));
-    options.verdict = harness::DashboardOptions::Verdict{comparison.ok(), *expect,
-                                                         comparison.summary()};
+    options.verdict =
+        harness::DashboardOptions::Verdict{comparison.ok(), *expect, comparison.summary()};
   }
   options.spec_url = a.options.value_or("spec-url", options.spec_url);
   options.title = a.options.value_or("title", options.title);

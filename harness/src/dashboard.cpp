@@ -97,10 +97,6 @@ std::string geometry_where(const Report& report, const GeometryRun& g) {
 
 constexpr std::string_view kNoImplementation = "(none)";
 
-std::string row_implementation(const std::vector<std::string>& names) {
-  return names.empty() ? std::string(kNoImplementation) : names.front();
-}
-
 // A status summary: counts per status, worst first ("fail 1 · pass 3").
 struct Tally {
   std::map<Status, int> counts;
@@ -119,7 +115,8 @@ struct Tally {
     std::vector<std::string> parts;
     for (int level = 4; level >= 0; --level)
       for (const auto& [s, n] : counts)
-        if (severity(s) == level && n > 0) parts.push_back(status_name(s) + " " + std::to_string(n));
+        if (severity(s) == level && n > 0)
+          parts.push_back(status_name(s) + " " + std::to_string(n));
     return join(parts, " \u00b7 ");
   }
   std::string data() const {  // "pass=3 fail=1", every status, for tests
@@ -160,8 +157,7 @@ svg text{font:11px system-ui,sans-serif}
 
 class Page {
  public:
-  Page(const Report& report, const DashboardOptions& options)
-      : report_(report), options_(options) {
+  Page(const Report& report, const DashboardOptions& options) : report_(report), options_(options) {
     for (const auto& check : report_.checks) {
       const auto names = check_implementations(check);
       const std::string leg = check_leg(report_, check);
@@ -200,8 +196,8 @@ class Page {
   std::string spec_link(const std::string& id) const {
     for (const auto& r : spec_requirements())
       if (r.id == id)
-        return "<a href=\"" + esc(options_.spec_url, 2048) + "#" + esc(r.anchor) + "\">" +
-               esc(id) + "</a>";
+        return "<a href=\"" + esc(options_.spec_url, 2048) + "#" + esc(r.anchor) + "\">" + esc(id) +
+               "</a>";
     return esc(id);
   }
 
@@ -215,12 +211,13 @@ class Page {
     for (const auto& c : report_.checks) totals.add(c.status);
     out_ += "<h2>Totals</h2>\n<table class=\"totals\"><tr><th>checks</th>";
     for (Status s : kAllStatuses) out_ += "<th>" + status_name(s) + "</th>";
-    out_ += "<th>geometries</th><th>conflicts</th></tr>\n<tr><td class=\"num\" data-total=\"checks\">" +
-            std::to_string(totals.total) + "</td>";
+    out_ +=
+        "<th>geometries</th><th>conflicts</th></tr>\n<tr><td class=\"num\" data-total=\"checks\">" +
+        std::to_string(totals.total) + "</td>";
     for (Status s : kAllStatuses) {
       const int n = totals.counts.contains(s) ? totals.counts.at(s) : 0;
-      out_ += "<td class=\"num " + std::string(n > 0 ? status_class(s) : "") +
-              "\" data-total=\"" + status_name(s) + "\">" + std::to_string(n) + "</td>";
+      out_ += "<td class=\"num " + std::string(n > 0 ? status_class(s) : "") + "\" data-total=\"" +
+              status_name(s) + "\">" + std::to_string(n) + "</td>";
     }
     out_ += "<td class=\"num\">" + std::to_string(report_.geometries.size()) +
             "</td><td class=\"num\">" + std::to_string(report_.conflicts.size()) +
@@ -232,12 +229,12 @@ class Page {
       out_ += "<p id=\"verdict\" data-verdict=\"" + std::string(v.matches ? "matches" : "differs") +
               "\">Expected findings (" + esc(v.file, 1024) + "): <span class=\"" +
               (v.matches ? "verdict-ok\">matches" : "verdict-bad\">differs") + "</span></p>\n";
-      out_ += "<details" + std::string(v.matches ? "" : " open") +
-              "><summary>how</summary><pre>" + esc(v.details, kPageMessageBytes * 4) +
-              "</pre></details>\n";
+      out_ += "<details" + std::string(v.matches ? "" : " open") + "><summary>how</summary><pre>" +
+              esc(v.details, kPageMessageBytes * 4) + "</pre></details>\n";
     } else {
-      out_ += "<p id=\"verdict\" data-verdict=\"none\" class=\"muted\">No expected findings given "
-              "(<code>--expect</code>).</p>\n";
+      out_ +=
+          "<p id=\"verdict\" data-verdict=\"none\" class=\"muted\">No expected findings given "
+          "(<code>--expect</code>).</p>\n";
     }
 
     out_ +=
@@ -249,7 +246,8 @@ class Page {
       for (const auto& i : run.implementations) {
         std::string text = esc(i.name);
         if (!i.version.empty()) text += " " + esc(i.version);
-        if (!i.platform.empty()) text += " <span class=\"muted\">(" + esc(i.platform) + "-" + esc(i.arch) + ")</span>";
+        if (!i.platform.empty())
+          text += " <span class=\"muted\">(" + esc(i.platform) + "-" + esc(i.arch) + ")</span>";
         impls.push_back(text);
       }
       std::string state = std::string(to_string(run.state));
@@ -283,12 +281,15 @@ class Page {
   // One stacked bar of the totals, as inline SVG.
   void totals_bar(const Tally& totals) {
     constexpr double kWidth = 600;
-    out_ += "<svg class=\"totals-bar\" width=\"600\" height=\"18\" role=\"img\" "
-            "aria-label=\"checks by status\">";
+    out_ +=
+        "<svg class=\"totals-bar\" width=\"600\" height=\"18\" role=\"img\" "
+        "aria-label=\"checks by status\">";
     double x = 0;
-    static const std::map<Status, std::string> kColours = {
-        {Status::pass, "#2e7d32"}, {Status::fail, "#c62828"}, {Status::error, "#6a1b9a"},
-        {Status::skip, "#9e9e9e"}, {Status::unsupported, "#5c7a99"}};
+    static const std::map<Status, std::string> kColours = {{Status::pass, "#2e7d32"},
+                                                           {Status::fail, "#c62828"},
+                                                           {Status::error, "#6a1b9a"},
+                                                           {Status::skip, "#9e9e9e"},
+                                                           {Status::unsupported, "#5c7a99"}};
     for (Status s : kAllStatuses) {
       const int n = totals.counts.contains(s) ? totals.counts.at(s) : 0;
       if (n == 0 || totals.total == 0) continue;
@@ -307,9 +308,10 @@ class Page {
       out_ += "<p>No checks in the report.</p>\n</section>\n";
       return;
     }
-    out_ += "<p class=\"muted\">Counts per status; the colour is the worst status. A check "
-            "counts for every implementation it names; its platform leg is where its first "
-            "implementation ran. Each cell links to its checks.</p>\n";
+    out_ +=
+        "<p class=\"muted\">Counts per status; the colour is the worst status. A check "
+        "counts for every implementation it names; its platform leg is where its first "
+        "implementation ran. Each cell links to its checks.</p>\n";
     std::map<std::pair<std::string, std::string>, std::vector<const Check*>> cells;
     for (const auto& c : report_.checks) {
       auto names = check_implementations(c);
@@ -349,7 +351,8 @@ class Page {
         for (const Check* c : it->second) tally.add(c->status);
         out_ += "<details id=\"cell-" + std::to_string(r) + "-" + std::to_string(l) +
                 "\"><summary>" + esc(implementations_[r]) + " @ " + esc(legs_[l]) + ": " +
-                tally.text() + "</summary>\n<table class=\"checks\"><tr><th>status</th><th>check</th>"
+                tally.text() +
+                "</summary>\n<table class=\"checks\"><tr><th>status</th><th>check</th>"
                 "<th>roles</th><th>requirements</th><th>ms</th></tr>\n";
         std::vector<const Check*> sorted = it->second;
         std::stable_sort(sorted.begin(), sorted.end(), [](const Check* a, const Check* b) {
@@ -371,9 +374,10 @@ class Page {
 
   void requirements() {
     out_ += "<section id=\"requirements\">\n<h2>3. Requirement \u00d7 implementation</h2>\n";
-    out_ += "<p class=\"muted\">Every requirement of the spec (generated from docs/spec.md at "
-            "build time); a cell is the worst status of the checks that name the requirement "
-            "for that implementation, \u201cnot run\u201d when none did.</p>\n";
+    out_ +=
+        "<p class=\"muted\">Every requirement of the spec (generated from docs/spec.md at "
+        "build time); a cell is the worst status of the checks that name the requirement "
+        "for that implementation, \u201cnot run\u201d when none did.</p>\n";
     std::map<std::pair<std::string, std::string>, Tally> cells;  // (requirement, impl)
     std::set<std::string> named;
     for (const auto& c : report_.checks) {
@@ -384,8 +388,9 @@ class Page {
         for (const auto& name : names) cells[{id, name}].add(c.status);
       }
     }
-    out_ += "<table class=\"requirements\"><tr><th>ID</th><th>level</th><th>platform</th>"
-            "<th>requirement</th>";
+    out_ +=
+        "<table class=\"requirements\"><tr><th>ID</th><th>level</th><th>platform</th>"
+        "<th>requirement</th>";
     for (const auto& impl : implementations_) out_ += "<th>" + esc(impl) + "</th>";
     out_ += "</tr>\n";
     auto row = [&](const std::string& id, std::string level, std::string platform,
@@ -445,7 +450,8 @@ class Page {
     out_ += join(legend, ", ") + "; colours: ";
     std::vector<std::string> colours;
     for (Status s : kAllStatuses)
-      colours.push_back("<span class=\"badge " + status_class(s) + "\">" + status_name(s) + "</span>");
+      colours.push_back("<span class=\"badge " + status_class(s) + "\">" + status_name(s) +
+                        "</span>");
     out_ += join(colours, " ") + ".</p>\n";
     out_ += "<table class=\"interop\"><tr><th>client \\ server</th>";
     for (const auto& server : m.servers) out_ += "<th>" + esc(server) + "</th>";
@@ -496,24 +502,28 @@ class Page {
   void geometries() {
     out_ += "<section id=\"geometries\">\n<h2>5. Busy rates</h2>\n";
     if (report_.geometries.empty()) {
-      out_ += "<p>No geometries in the report: the backlog suite did not run, so there are no "
-              "busy rates.</p>\n</section>\n";
+      out_ +=
+          "<p>No geometries in the report: the backlog suite did not run, so there are no "
+          "busy rates.</p>\n</section>\n";
       return;
     }
-    out_ += "<p class=\"muted\">Per server implementation and platform leg: queue size (rows) "
-            "\u00d7 concurrent clients (columns), the busy rate of each geometry in the cell and "
-            "as colour (the highest when several geometries share a cell).</p>\n";
+    out_ +=
+        "<p class=\"muted\">Per server implementation and platform leg: queue size (rows) "
+        "\u00d7 concurrent clients (columns), the busy rate of each geometry in the cell and "
+        "as colour (the highest when several geometries share a cell).</p>\n";
     std::map<std::string, std::vector<const GeometryRun*>> groups;  // "server @ leg"
     for (const auto& g : report_.geometries)
       groups[g.server + " @ " + platform_leg(report_, g.run_id, g.server)].push_back(&g);
     for (const auto& [title, runs] : groups) heatmap(title, runs);
-    out_ += "<h3>Latency per geometry</h3>\n<table class=\"latency\"><tr><th>geometry</th>"
-            "<th>server \u2190 client @ leg</th><th>queue</th><th>workers</th><th>clients</th>"
-            "<th>busy</th><th>p50 \u00b5s</th><th>p99 \u00b5s</th><th>accepts/s</th>"
-            "<th>outcomes</th></tr>\n";
+    out_ +=
+        "<h3>Latency per geometry</h3>\n<table class=\"latency\"><tr><th>geometry</th>"
+        "<th>server \u2190 client @ leg</th><th>queue</th><th>workers</th><th>clients</th>"
+        "<th>busy</th><th>p50 \u00b5s</th><th>p99 \u00b5s</th><th>accepts/s</th>"
+        "<th>outcomes</th></tr>\n";
     for (const auto& g : report_.geometries) {
       std::vector<std::string> outcomes;
-      for (const auto& [name, count] : g.outcomes) outcomes.push_back(esc(name) + " " + std::to_string(count));
+      for (const auto& [name, count] : g.outcomes)
+        outcomes.push_back(esc(name) + " " + std::to_string(count));
       out_ += "<tr><td>" + esc(g.name) + "</td><td>" + esc(geometry_where(report_, g)) +
               "</td><td class=\"num\">" + parameter(g, "queue_size") + "</td><td class=\"num\">" +
               parameter(g, "accept_workers") + "</td><td class=\"num\">" + clients_of(g) +
@@ -548,7 +558,8 @@ class Page {
               "\" y=\"26\" text-anchor=\"middle\">" + esc(cols[c]) + "</text>";
     for (std::size_t r = 0; r < rows.size(); ++r) {
       const int y = kTop + kCellH * static_cast<int>(r);
-      out_ += "<text x=\"2\" y=\"" + std::to_string(y + kCellH / 2 + 4) + "\">" + esc(rows[r]) + "</text>";
+      out_ += "<text x=\"2\" y=\"" + std::to_string(y + kCellH / 2 + 4) + "\">" + esc(rows[r]) +
+              "</text>";
       for (std::size_t c = 0; c < cols.size(); ++c) {
         const int x = kLabel + kCellW * static_cast<int>(c);
         auto it = cells.find({rows[r], cols[c]});
@@ -563,19 +574,21 @@ class Page {
         for (const GeometryRun* g : it->second) {
           worst = std::max(worst, std::clamp(g->busy_rate, 0.0, 1.0));
           texts.push_back(percent(g->busy_rate));
-          names.push_back(g->name + " (" + parameter(*g, "accept_workers") + " workers): " + percent(g->busy_rate));
+          names.push_back(g->name + " (" + parameter(*g, "accept_workers") +
+                          " workers): " + percent(g->busy_rate));
         }
         const int shade = static_cast<int>(std::lround(255 * (1 - worst)));
-        out_ += "<g class=\"cell\" data-busy=\"" + fixed(worst, 4) + "\"><title>" + esc(join(names, "; "), 1024) +
-                "</title><rect x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(y) +
-                "\" width=\"" + std::to_string(kCellW - 2) + "\" height=\"" +
-                std::to_string(kCellH - 2) + "\" fill=\"rgb(255," + std::to_string(shade) + "," +
-                std::to_string(shade) + ")\" stroke=\"#ccc\"/><text x=\"" +
-                std::to_string(x + kCellW / 2 - 1) + "\" y=\"" + std::to_string(y + kCellH / 2 + 3) +
-                "\" text-anchor=\"middle\"" + (worst > 0.6 ? " fill=\"#fff\"" : "") + ">" +
-                esc(texts.size() > 2 ? texts.front() + " \u2026 (" + std::to_string(texts.size()) + ")"
-                                     : join(texts, " / ")) +
-                "</text></g>";
+        out_ +=
+            "<g class=\"cell\" data-busy=\"" + fixed(worst, 4) + "\"><title>" +
+            esc(join(names, "; "), 1024) + "</title><rect x=\"" + std::to_string(x) + "\" y=\"" +
+            std::to_string(y) + "\" width=\"" + std::to_string(kCellW - 2) + "\" height=\"" +
+            std::to_string(kCellH - 2) + "\" fill=\"rgb(255," + std::to_string(shade) + "," +
+            std::to_string(shade) + ")\" stroke=\"#ccc\"/><text x=\"" +
+            std::to_string(x + kCellW / 2 - 1) + "\" y=\"" + std::to_string(y + kCellH / 2 + 3) +
+            "\" text-anchor=\"middle\"" + (worst > 0.6 ? " fill=\"#fff\"" : "") + ">" +
+            esc(texts.size() > 2 ? texts.front() + " \u2026 (" + std::to_string(texts.size()) + ")"
+                                 : join(texts, " / ")) +
+            "</text></g>";
       }
     }
     out_ += "</svg>\n";
@@ -590,23 +603,28 @@ class Page {
       out_ += "<p>No check failed or errored.</p>\n</section>\n";
       return;
     }
-    out_ += "<p>" + std::to_string(count) + " failed or errored check(s), each with its whole "
-            "message (bounded at " + std::to_string(kPageMessageBytes / 1024) + " KiB).</p>\n";
+    out_ += "<p>" + std::to_string(count) +
+            " failed or errored check(s), each with its whole "
+            "message (bounded at " +
+            std::to_string(kPageMessageBytes / 1024) + " KiB).</p>\n";
     for (const auto& c : report_.checks) {
       if (c.status != Status::fail && c.status != Status::error) continue;
       std::vector<std::string> reqs;
       for (const auto& id : c.requirements) reqs.push_back(spec_link(id));
       out_ += "<article class=\"failure " + status_class(c.status) + "\" data-check=\"" +
-              esc(c.id, 512) + "\" data-status=\"" + status_name(c.status) + "\">\n<h3><span class=\"badge " +
-              status_class(c.status) + "\">" + status_name(c.status) + "</span> " + esc(c.id, 512) +
-              "</h3>\n<p>" + esc(where_text(report_, c), 512) + " \u00b7 requirements: " +
-              (reqs.empty() ? std::string("none") : join(reqs, ", ")) + " \u00b7 " +
-              fixed(c.duration_ms, 0) + " ms \u00b7 run <code>" + esc(c.run_id) + "</code></p>\n";
+              esc(c.id, 512) + "\" data-status=\"" + status_name(c.status) +
+              "\">\n<h3><span class=\"badge " + status_class(c.status) + "\">" +
+              status_name(c.status) + "</span> " + esc(c.id, 512) + "</h3>\n<p>" +
+              esc(where_text(report_, c), 512) +
+              " \u00b7 requirements: " + (reqs.empty() ? std::string("none") : join(reqs, ", ")) +
+              " \u00b7 " + fixed(c.duration_ms, 0) + " ms \u00b7 run <code>" + esc(c.run_id) +
+              "</code></p>\n";
       out_ += "<pre class=\"message\">" + esc(c.message, kPageMessageBytes) + "</pre>\n";
       if (!c.measurements.empty())
         out_ += "<details><summary>measurements</summary><pre class=\"measurements\">" +
                 esc(c.measurements.dump(1, ' ', false, nlohmann::json::error_handler_t::replace),
-                    kPageStderrBytes) + "</pre></details>\n";
+                    kPageStderrBytes) +
+                "</pre></details>\n";
       std::size_t shown = 0;
       for (const auto& [agent, tail] : c.agent_stderr) {
         if (++shown > 8) break;
@@ -616,7 +634,8 @@ class Page {
       }
       if (!c.logs.empty()) {
         std::vector<std::string> logs;
-        for (std::size_t i = 0; i < c.logs.size() && i < 8; ++i) logs.push_back("<code>" + esc(c.logs[i], 1024) + "</code>");
+        for (std::size_t i = 0; i < c.logs.size() && i < 8; ++i)
+          logs.push_back("<code>" + esc(c.logs[i], 1024) + "</code>");
         out_ += "<p class=\"muted\">logs: " + join(logs, ", ") + "</p>\n";
       }
       out_ += "</article>\n";
@@ -628,15 +647,16 @@ class Page {
                     const std::string& kind) {
     out_ += "<h3>" + title + " (" + std::to_string(changes.size()) + ")</h3>\n";
     if (changes.empty()) return;
-    out_ += "<table class=\"diff\" data-kind=\"" + kind + "\"><tr><th>check</th><th>where</th>"
+    out_ += "<table class=\"diff\" data-kind=\"" + kind +
+            "\"><tr><th>check</th><th>where</th>"
             "<th>before</th><th>now</th></tr>\n";
     for (const auto& c : changes) {
       auto cell = [](const std::optional<Status>& s) {
         return s ? "<td class=\"" + status_class(s) + "\">" + status_name(*s) + "</td>"
                  : std::string("<td class=\"s-none\">absent</td>");
       };
-      out_ += "<tr><td>" + esc(c.id, 512) + "</td><td>" + esc(c.where, 512) + "</td>" + cell(c.before) +
-              cell(c.after) + "</tr>\n";
+      out_ += "<tr><td>" + esc(c.id, 512) + "</td><td>" + esc(c.where, 512) + "</td>" +
+              cell(c.before) + cell(c.after) + "</tr>\n";
     }
     out_ += "</table>\n";
   }
@@ -663,12 +683,14 @@ class Page {
     out_ += "<h3>Busy-rate changes beyond " + percent(options_.busy_threshold) + " (" +
             std::to_string(d.busy_changes.size()) + ")</h3>\n";
     if (!d.busy_changes.empty()) {
-      out_ += "<table class=\"diff\" data-kind=\"busy\"><tr><th>geometry</th><th>where</th>"
-              "<th>before</th><th>now</th></tr>\n";
+      out_ +=
+          "<table class=\"diff\" data-kind=\"busy\"><tr><th>geometry</th><th>where</th>"
+          "<th>before</th><th>now</th></tr>\n";
       for (const auto& b : d.busy_changes)
         out_ += "<tr><td>" + esc(b.geometry) + "</td><td>" + esc(b.where, 512) +
                 "</td><td class=\"num\">" + percent(b.before) + "</td><td class=\"num " +
-                (b.after > b.before ? "s-fail" : "s-pass") + "\">" + percent(b.after) + "</td></tr>\n";
+                (b.after > b.before ? "s-fail" : "s-pass") + "\">" + percent(b.after) +
+                "</td></tr>\n";
       out_ += "</table>\n";
     }
     out_ += "</section>\n";
@@ -707,7 +729,8 @@ ReportDiff diff_reports(const Report& baseline, const Report& current, double bu
       Entry entry{c.id, (roles.empty() ? std::string("no implementation") : roles) + " @ " + leg,
                   c.status};
       auto [it, inserted] = entries.emplace(key, entry);
-      if (!inserted && severity(c.status) > severity(it->second.status)) it->second.status = c.status;
+      if (!inserted && severity(c.status) > severity(it->second.status))
+        it->second.status = c.status;
     }
     return entries;
   };

@@ -99,8 +99,8 @@ std::string junit_xml(const Report& report) {
         }
     out += "  <testsuite name=\"" + xml(name, 512) + "\" tests=\"" +
            std::to_string(s.checks.size()) + "\" failures=\"" + std::to_string(s.failures) +
-           "\" errors=\"" + std::to_string(s.errors) + "\" skipped=\"" +
-           std::to_string(s.skipped) + "\" time=\"" + seconds(s.ms) + "\"";
+           "\" errors=\"" + std::to_string(s.errors) + "\" skipped=\"" + std::to_string(s.skipped) +
+           "\" time=\"" + seconds(s.ms) + "\"";
     if (!timestamp.empty()) out += " timestamp=\"" + xml(timestamp, 64) + "\"";
     if (!host.empty()) out += " hostname=\"" + xml(host, 256) + "\"";
     out += ">\n";
@@ -110,24 +110,29 @@ std::string junit_xml(const Report& report) {
       for (const auto& n : names) impls += (impls.empty() ? "" : ",") + n;
       if (impls.empty()) impls = "none";
       const std::string leg = check_leg(report, *c);
-      const std::string rest = c->id.find('.') == std::string::npos ? c->id : c->id.substr(c->id.find('.') + 1);
+      const std::string rest =
+          c->id.find('.') == std::string::npos ? c->id : c->id.substr(c->id.find('.') + 1);
       out += "    <testcase classname=\"" + xml(name + "." + impls, 512) + "\" name=\"" +
              xml(rest + " [" + impls + " @ " + leg + "]", 1024) + "\" time=\"" +
              seconds(c->duration_ms) + "\">\n      <properties>\n";
       for (const auto& r : c->requirements)
         out += "        <property name=\"requirement\" value=\"" + xml(r, 64) + "\"/>\n";
       for (const auto& [role, impl] : c->implementations)
-        out += "        <property name=\"" + xml(role, 64) + "\" value=\"" + xml(impl, 256) + "\"/>\n";
+        out +=
+            "        <property name=\"" + xml(role, 64) + "\" value=\"" + xml(impl, 256) + "\"/>\n";
       out += "        <property name=\"leg\" value=\"" + xml(leg, 256) + "\"/>\n";
-      out += "        <property name=\"status\" value=\"" + std::string(to_string(c->status)) + "\"/>\n";
-      out += "        <property name=\"run\" value=\"" + xml(c->run_id, 256) + "\"/>\n      </properties>\n";
-      const std::string message = c->status == Status::unsupported ? "unsupported: " + c->message : c->message;
+      out += "        <property name=\"status\" value=\"" + std::string(to_string(c->status)) +
+             "\"/>\n";
+      out += "        <property name=\"run\" value=\"" + xml(c->run_id, 256) +
+             "\"/>\n      </properties>\n";
+      const std::string message =
+          c->status == Status::unsupported ? "unsupported: " + c->message : c->message;
       switch (c->status) {
         case Status::pass:
           break;
         case Status::fail:
-          out += "      <failure message=\"" + xml(first_line(message), 1024) + "\" type=\"fail\">" +
-                 xml(message) + "</failure>\n";
+          out += "      <failure message=\"" + xml(first_line(message), 1024) +
+                 "\" type=\"fail\">" + xml(message) + "</failure>\n";
           break;
         case Status::error:
           out += "      <error message=\"" + xml(first_line(message), 1024) + "\" type=\"error\">" +

@@ -90,7 +90,8 @@ std::string summary_markdown(const Report& report) {
   for (const auto& c : report.checks) ++totals[c.status];
   md += std::to_string(report.checks.size()) + " checks";
   for (Status s : kAllStatuses)
-    md += ", " + std::string(to_string(s)) + " " + std::to_string(totals.contains(s) ? totals[s] : 0);
+    md +=
+        ", " + std::string(to_string(s)) + " " + std::to_string(totals.contains(s) ? totals[s] : 0);
   md += " (" + std::to_string(report.runs.size()) + " run(s), " +
         std::to_string(report.conflicts.size()) + " conflict(s))\n\n";
 
@@ -103,7 +104,9 @@ std::string summary_markdown(const Report& report) {
     ++per_suite[suite][c.status];
   }
   std::sort(suites.begin(), suites.end());
-  md += "| suite | checks | pass | fail | skip | unsupported | error |\n|---|--:|--:|--:|--:|--:|--:|\n";
+  md +=
+      "| suite | checks | pass | fail | skip | unsupported | error "
+      "|\n|---|--:|--:|--:|--:|--:|--:|\n";
   for (const auto& suite : suites) {
     auto& counts = per_suite[suite];
     int total = 0;
@@ -137,7 +140,8 @@ std::string summary_markdown(const Report& report) {
       md += "| " + cell(impl) + " |";
       for (const auto& leg : legs) {
         auto it = matrix.find({impl, leg});
-        md += " " + (it == matrix.end() ? std::string("\xE2\x80\x94") : counts_text(it->second)) + " |";
+        md += " " + (it == matrix.end() ? std::string("\xE2\x80\x94") : counts_text(it->second)) +
+              " |";
       }
       md += "\n";
     }
@@ -180,8 +184,8 @@ std::string summary_markdown(const Report& report) {
     for (const auto& [role, name] : c.implementations) parts.push_back(role + "=" + name);
     std::string roles;
     for (const auto& p : parts) roles += (roles.empty() ? "" : " ") + p;
-    entry += cell(roles.empty() ? "no implementation" : roles) + " @ " + cell(check_leg(report, c)) +
-             "; requirements:";
+    entry += cell(roles.empty() ? "no implementation" : roles) + " @ " +
+             cell(check_leg(report, c)) + "; requirements:";
     for (const auto& r : c.requirements) entry += " " + cell(r, 32);
     if (c.requirements.empty()) entry += " none";
     entry += ")</summary>\n\n" + fenced(c.message, kMarkdownMessageBytes);

@@ -93,7 +93,8 @@ std::string valid_utf8(std::string_view text) {
     }
     // No overlong forms, surrogates or code points past U+10FFFF; C1 controls are replaced too.
     static constexpr std::array<std::uint32_t, 5> kMinimum = {0, 0, 0x80, 0x800, 0x10000};
-    if (ok) ok = code >= kMinimum[length] && code <= 0x10FFFF && !(code >= 0xD800 && code <= 0xDFFF);
+    if (ok)
+      ok = code >= kMinimum[length] && code <= 0x10FFFF && !(code >= 0xD800 && code <= 0xDFFF);
     if (ok) ok = !(code >= 0x80 && code <= 0x9F);
     if (!ok) {
       out += kReplacement;

@@ -1,7 +1,8 @@
 // Unit and approval tests of the exports for CI: the HTML dashboard, JUnit XML and the Markdown
 // summary of a deterministic two-leg report (fixed run info, so nothing needs normalising but the
 // spec-dependent requirement table, which is approved as it is generated), the baseline diff,
-// and what hostile report content becomes. The page in a real browser: cli/tests/dashboard_browser.py.
+// and what hostile report content becomes. The page in a real browser:
+// cli/tests/dashboard_browser.py.
 //
 // Approval files live in reports/expected/dashboard.*; on a mismatch the actual output is written
 // to ./report_approval_actual/ and PIPECHECK_APPROVE=1 rewrites the expected files.
@@ -122,12 +123,15 @@ Report two_legs() {
                               {"node", "20.19.2", "linux", "x64", {"listen"}}}));
   r.runs.push_back(fixed_run("windows-run", "linux",
                              {{"reference-windows", "0.1.0", "windows", "x64", {"listen"}}}));
-  r.checks.push_back(check("Hash.Vectors", {"HASH-31"}, Status::pass, {{"agent", "reference"}}, "linux-run"));
-  r.checks.push_back(check("Hash.Vectors", {"HASH-31"}, Status::pass, {{"agent", "node"}}, "linux-run"));
-  Check failed = check("Close.UnlinksOnlyItsOwnFile", {"LSN-5", "SEC-5"}, Status::fail,
-                       {{"agent", "node"}}, "linux-run",
-                       "close_races.cpp:120: Expected equality of these values:\n  fs::exists(path)\n"
-                       "    Which is: false\n  true\nnode unlinked a file it did not create");
+  r.checks.push_back(
+      check("Hash.Vectors", {"HASH-31"}, Status::pass, {{"agent", "reference"}}, "linux-run"));
+  r.checks.push_back(
+      check("Hash.Vectors", {"HASH-31"}, Status::pass, {{"agent", "node"}}, "linux-run"));
+  Check failed =
+      check("Close.UnlinksOnlyItsOwnFile", {"LSN-5", "SEC-5"}, Status::fail, {{"agent", "node"}},
+            "linux-run",
+            "close_races.cpp:120: Expected equality of these values:\n  fs::exists(path)\n"
+            "    Which is: false\n  true\nnode unlinked a file it did not create");
   failed.agent_stderr = {{"server-0 (node)", "listening on /tmp/x\nunlink /tmp/x\n"}};
   failed.measurements = {{"attempts", 3}};
   r.checks.push_back(failed);
@@ -136,12 +140,14 @@ Report two_legs() {
   r.checks.push_back(check("Listener.QueueSize", {"LSN-9"}, Status::unsupported,
                            {{"agent", "node"}}, "linux-run", "needs capability listen.queue_size"));
   r.checks.push_back(check("Interop/Interop.RoundTrip/server_reference_client_node", {"WIRE-1"},
-                           Status::pass, {{"server", "reference"}, {"client", "node"}}, "linux-run"));
+                           Status::pass, {{"server", "reference"}, {"client", "node"}},
+                           "linux-run"));
   r.checks.push_back(check("Interop/Interop.Discovery/server_reference_client_node", {"DISC-2"},
                            Status::fail, {{"server", "reference"}, {"client", "node"}}, "linux-run",
                            "interop.cpp:99: node found no endpoint of reference"));
   r.checks.push_back(check("Interop/Interop.RoundTrip/server_node_client_reference", {"WIRE-1"},
-                           Status::pass, {{"server", "node"}, {"client", "reference"}}, "linux-run"));
+                           Status::pass, {{"server", "node"}, {"client", "reference"}},
+                           "linux-run"));
   r.checks.push_back(check("Hash.Vectors", {"HASH-31"}, Status::pass,
                            {{"agent", "reference-windows"}}, "windows-run"));
   r.checks.push_back(check("Unix.SocketMode", {"SEC-3"}, Status::skip,
@@ -160,7 +166,8 @@ Report baseline() {
     if (c.id == "Dial.Timeout") c.status = Status::pass;
     if (c.id == "Hash.Vectors" && c.implementations.at("agent") == "node") c.status = Status::fail;
   }
-  r.checks.push_back(check("Hash.Removed", {"HASH-1"}, Status::pass, {{"agent", "reference"}}, "linux-run"));
+  r.checks.push_back(
+      check("Hash.Removed", {"HASH-1"}, Status::pass, {{"agent", "reference"}}, "linux-run"));
   r.geometries[0].busy_rate = 0.5;
   return r;
 }
@@ -179,6 +186,28 @@ TEST(DashboardTest, JunitMatchesApprovedFile) {
 
 TEST(DashboardTest, MarkdownMatchesApprovedFile) {
   expect_approved(summary_markdown(two_legs()), "dashboard.summary.md");
+}
+
+TEST(DashboardTest, TextSummaryMatchesApprovedFile) {
+  expect_approved(summary_table(two_legs()), "dashboard.summary.txt");
+}
+
+TEST(DashboardTest, TextSummaryShowsWholeMessagesAndStderrTails) {
+  const std::string text = summary_table(two_legs());
+  // Every line of the failure's message, not only "Expected equality of these values:".
+  EXPECT_NE(text.find("      close_races.cpp:120: Expected equality of these values:\n"
+                      "        fs::exists(path)\n          Which is: false\n        true\n"
+                      "      node unlinked a file it did not create\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find("      stderr of server-0 (node) (last lines):\n        | listening on /tmp/x\n"
+                "        | unlink /tmp/x\n"),
+      std::string::npos)
+      << text;
+  Report huge = two_legs();
+  huge.checks[2].message = std::string(1 << 20, 'x');
+  EXPECT_LT(summary_table(huge).size(), kSummaryMessageBytes + 4096);
 }
 
 TEST(DashboardTest, LegsComeFromTheAgentsPlatform) {
@@ -241,10 +270,13 @@ TEST(DashboardTest, HostileContentIsEscapedAndBounded) {
 }
 
 TEST(DashboardTest, ValidUtf8ReplacesWhatIsNot) {
-  EXPECT_EQ(valid_utf8("ok \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"), "ok \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
-  EXPECT_EQ(valid_utf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '/'
+  EXPECT_EQ(valid_utf8("ok \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"),
+            "ok \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+  EXPECT_EQ(valid_utf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong '/'
   EXPECT_EQ(valid_utf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
-  EXPECT_EQ(valid_utf8(std::string("a\0b\x1b", 4)), "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+  EXPECT_EQ(valid_utf8(std::string("a\0b\x1b", 4)),
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD");
   EXPECT_EQ(valid_utf8("line\n\ttab"), "line\n\ttab");
   EXPECT_EQ(bounded_text("\xC3\xA9\xC3\xA9", 3), "\xC3\xA9\n[... 2 more bytes]");
 }
@@ -254,7 +286,8 @@ TEST(DashboardTest, RequirementTableIsTheSpecs) {
   const std::string spec = read_text(fs::path(PIPECHECK_SOURCE_DIR) / "docs" / "spec.md");
   const std::regex row(R"(\n\| ([A-Z]+-[0-9]+) \| (MUST|SHOULD|MAY) \|)");
   std::vector<std::string> ids;
-  for (auto it = std::sregex_iterator(spec.begin(), spec.end(), row); it != std::sregex_iterator(); ++it)
+  for (auto it = std::sregex_iterator(spec.begin(), spec.end(), row); it != std::sregex_iterator();
+       ++it)
     ids.push_back((*it)[1]);
   std::vector<std::string> generated;
   for (const auto& r : spec_requirements()) {

@@ -38,8 +38,8 @@ const std::vector<SpecRequirement>& spec_requirements();
 // implementation roles and platform leg; geometries by name, server, client and leg.
 struct ReportDiff {
   struct Change {
-    std::string id;               // check id (or geometry name)
-    std::string where;            // "node @ linux-x64"
+    std::string id;                // check id (or geometry name)
+    std::string where;             // "node @ linux-x64"
     std::optional<Status> before;  // none: the check is new
     std::optional<Status> after;   // none: the check was removed
   };
@@ -49,16 +49,16 @@ struct ReportDiff {
     double before = 0;
     double after = 0;
   };
-  std::vector<Change> new_failures;    // fail/error now; pass, skip, unsupported or absent before
-  std::vector<Change> fixed;           // fail/error before, pass now
-  std::vector<Change> status_changes;  // every other change of status
-  std::vector<Change> added;           // not in the baseline (and not a failure)
-  std::vector<Change> removed;         // in the baseline only
+  std::vector<Change> new_failures;      // fail/error now; pass, skip, unsupported or absent before
+  std::vector<Change> fixed;             // fail/error before, pass now
+  std::vector<Change> status_changes;    // every other change of status
+  std::vector<Change> added;             // not in the baseline (and not a failure)
+  std::vector<Change> removed;           // in the baseline only
   std::vector<BusyChange> busy_changes;  // |after - before| > threshold
   // Anything worse: a new failure, a status change to a worse one, a busy rate up by more than
   // the threshold. Removed checks are listed but do not count (renames would gate CI).
   bool regressed() const;
-  std::size_t worse_busy = 0;  // busy_changes that went up
+  std::size_t worse_busy = 0;    // busy_changes that went up
   std::size_t worse_status = 0;  // status_changes to a worse status
 };
 
