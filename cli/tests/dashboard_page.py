@@ -94,7 +94,7 @@ class Dom(html.parser.HTMLParser):
         self.matrix = {}        # (impl, leg) -> status
         self.requirements = {}  # (req, impl) -> status
         self.interop = {}       # (server, client) -> {check: status}
-        self.failures = {}      # check id -> message text
+        self.failures = {}      # (check id, roles, run) -> message text
         self.totals = {}
         self._req = None
         self._failure = None
@@ -119,7 +119,7 @@ class Dom(html.parser.HTMLParser):
         if self.section == "interop" and tag == "span" and "data-check" in a:
             self.interop[self._cell][a["data-check"]] = a["data-status"]
         if self.section == "failures" and tag == "article":
-            self._failure = a.get("data-check")
+            self._failure = (a.get("data-check"), a.get("data-roles"), a.get("data-run"))
         if self.section == "failures" and tag == "pre" and "message" in a.get("class", "").split():
             self._capture, self._text = ("message", self._failure), []
         if tag == "td" and "data-total" in a:
@@ -170,7 +170,8 @@ def worst(statuses):
 
 
 def clean(text):
-    """What the page shows of a message: control characters replaced by U+FFFD."""
+    """What the page shows of a message: CRLF as LF, other control characters as U+FFFD."""
+    text = text.replace("\r\n", "\n")
     return "".join(c if c >= " " and c != "\x7f" and not ("\x80" <= c <= "\x9f") or c in CONTROL_OK
                    else "\ufffd" for c in text)
 
@@ -187,6 +188,7 @@ def expectations(report_files):
         checks.extend(report["checks"])
     matrix, requirements, interop, failures, totals = {}, {}, {}, {}, {}
     for c in checks:
+        roles = c.get("implementations", {})
         names = implementations_of(c) or ["(none)"]
         leg = leg_of(runs, c["run"], implementations_of(c)[0] if implementations_of(c) else "")
         totals[c["status"]] = totals.get(c["status"], 0) + 1
@@ -194,13 +196,13 @@ def expectations(report_files):
             matrix.setdefault((name, leg), []).append(c["status"])
             for req in c["requirements"]:
                 requirements.setdefault((req, name), []).append(c["status"])
-        roles = c.get("implementations", {})
         if c["id"].startswith("Interop/") and "server" in roles and "client" in roles:
             test = c["id"].split(".", 1)[1].split("/", 1)[0]
             cell = interop.setdefault((roles["server"], roles["client"]), {})
             cell.setdefault(test, []).append(c["status"])
         if c["status"] in ("fail", "error"):
-            failures[c["id"]] = clean(c["message"])
+            roles_text = " ".join(f"{k}={v}" for k, v in sorted(roles.items()))
+            failures[(c["id"], roles_text, c["run"])] = clean(c["message"])
     totals["checks"] = len(checks)
     return {
         "matrix": {k: worst(v) for k, v in matrix.items()},
@@ -224,9 +226,9 @@ def compare(dom, expected, checks):
     page_interop = {k: v for k, v in dom.interop.items() if v is not None}
     checks.expect(page_interop == expected["interop"], "interop letters hold the reports' statuses",
                   f"page {page_interop}\nJSON {expected['interop']}")
-    for check_id, message in expected["failures"].items():
-        shown = dom.failures.get(check_id)
-        checks.expect(shown == message, f"the failures section holds the whole message of {check_id[:80]}",
+    for key, message in expected["failures"].items():
+        shown = dom.failures.get(key)
+        checks.expect(shown == message, f"the failures section holds the whole message of {key}"[:200],
                       f"page {shown!r:.300}\nJSON {message!r:.300}")
     checks.expect(len(dom.failures) == len(expected["failures"]), "one failure entry per failed check",
                   f"{len(dom.failures)} on the page, {len(expected['failures'])} in the reports")

@@ -209,7 +209,7 @@ class Page {
         "<a href=\"#failures\">failures</a><a href=\"#diff\">diff</a></nav>\n";
     Tally totals;
     for (const auto& c : report_.checks) totals.add(c.status);
-    out_ += "<h2>Totals</h2>\n<table class=\"totals\"><tr><th>checks</th>";
+    out_ += "<h2>1. Totals</h2>\n<table class=\"totals\"><tr><th>checks</th>";
     for (Status s : kAllStatuses) out_ += "<th>" + status_name(s) + "</th>";
     out_ +=
         "<th>geometries</th><th>conflicts</th></tr>\n<tr><td class=\"num\" data-total=\"checks\">" +
@@ -612,7 +612,8 @@ class Page {
       std::vector<std::string> reqs;
       for (const auto& id : c.requirements) reqs.push_back(spec_link(id));
       out_ += "<article class=\"failure " + status_class(c.status) + "\" data-check=\"" +
-              esc(c.id, 512) + "\" data-status=\"" + status_name(c.status) +
+              esc(c.id, 512) + "\" data-roles=\"" + esc(roles_text(c), 512) + "\" data-run=\"" +
+              esc(c.run_id) + "\" data-status=\"" + status_name(c.status) +
               "\">\n<h3><span class=\"badge " + status_class(c.status) + "\">" +
               status_name(c.status) + "</span> " + esc(c.id, 512) + "</h3>\n<p>" +
               esc(where_text(report_, c), 512) +

@@ -63,6 +63,10 @@ std::string valid_utf8(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size()) {
     const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      ++i;  // CRLF (agents on Windows) is a line end like LF
+      continue;
+    }
     if (byte < 0x80) {
       const bool control = (byte < 0x20 && byte != '\n' && byte != '\t') || byte == 0x7F;
       if (control) {

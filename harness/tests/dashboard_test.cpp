@@ -254,7 +254,7 @@ TEST(DashboardTest, HostileContentIsEscapedAndBounded) {
   EXPECT_EQ(page.find("<script"), std::string::npos);
   EXPECT_EQ(page.find("<img"), std::string::npos);
   EXPECT_EQ(page.find("<iframe"), std::string::npos);
-  EXPECT_EQ(page.find("<b>"), std::string::npos);
+  EXPECT_EQ(page.find("\"><b>"), std::string::npos);
   EXPECT_NE(page.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&quot;&gt;&lt;img"),
             std::string::npos);
   EXPECT_NE(page.find("\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD("), std::string::npos);  // 3 x U+FFFD
@@ -264,8 +264,22 @@ TEST(DashboardTest, HostileContentIsEscapedAndBounded) {
   const std::string xml = junit_xml(r);
   EXPECT_EQ(xml.find("<script"), std::string::npos);
   EXPECT_EQ(xml.find('\xff'), std::string::npos);
+  // Markdown: the raw text only inside fenced code blocks (literal there), nowhere else.
   const std::string md = summary_markdown(r);
-  EXPECT_EQ(md.find("<script"), std::string::npos);
+  std::istringstream lines(md);
+  std::string line, outside, fence;
+  while (std::getline(lines, line)) {
+    const bool is_fence = line.starts_with("```");
+    if (fence.empty() && is_fence) {
+      fence = line.substr(0, line.find_first_not_of('`'));
+    } else if (!fence.empty() && line == fence) {
+      fence.clear();
+    } else if (fence.empty()) {
+      outside += line + "\n";
+    }
+  }
+  EXPECT_NE(md.find("<script>alert('x')"), std::string::npos) << "the message is shown, in a fence";
+  EXPECT_EQ(outside.find("<script"), std::string::npos) << outside;
   EXPECT_LT(md.size(), kMarkdownBytes + 4096);
 }
 
@@ -278,6 +292,7 @@ TEST(DashboardTest, ValidUtf8ReplacesWhatIsNot) {
             "a\xEF\xBF\xBD"
             "b\xEF\xBF\xBD");
   EXPECT_EQ(valid_utf8("line\n\ttab"), "line\n\ttab");
+  EXPECT_EQ(valid_utf8("crlf\r\nend\r"), "crlf\nend\xEF\xBF\xBD");
   EXPECT_EQ(bounded_text("\xC3\xA9\xC3\xA9", 3), "\xC3\xA9\n[... 2 more bytes]");
 }
 

@@ -32,7 +32,8 @@ std::string platform_leg(const Report& report, std::string_view run_id,
                          std::string_view implementation);
 std::string check_leg(const Report& report, const Check& check);
 
-// `text` with invalid UTF-8 and control characters (except \n and \t) replaced by U+FFFD.
+// `text` with invalid UTF-8 and control characters (except \n and \t) replaced by U+FFFD; CRLF
+// becomes LF.
 std::string valid_utf8(std::string_view text);
 // At most `limit` bytes of valid UTF-8, cut on a character boundary, with "[... N more bytes]"
 // appended when cut.
