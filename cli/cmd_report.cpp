@@ -1,9 +1,12 @@
-// pipecheck report — work with report files: export to CTRF, merge, validate, summarise.
+// pipecheck report — work with report files: export to CTRF, JUnit and the HTML dashboard,
+// merge, validate, summarise (as text or Markdown).
 //
 //   pipecheck report ctrf reports/out/reference.json reports/out/reference.ctrf.json
 //   pipecheck report merge all.json linux.json windows.json
 //   pipecheck report validate reports/out/*.json
-//   pipecheck report summary reports/out/reference.json
+//   pipecheck report summary reports/out/reference.json [--markdown]
+//   pipecheck report html build/ci/dashboard/index.html linux.json windows.json
+//   pipecheck report junit reports/out/reference.json junit.xml
 //
 // Exit codes: 0 success; 1 merge found conflicts (the merged file is still written, the
 // conflicts are listed) or summary shows failed/errored checks; 2 bad usage or a bad input file.
@@ -15,6 +18,7 @@
 #include "commands.hpp"
 #include "options.hpp"
 #include "pipecheck/harness/report.hpp"
+#include "report_exports.hpp"
 
 namespace pipecheck::cli {
 namespace {
@@ -25,7 +29,12 @@ constexpr std::string_view kUsage =
     "usage: pipecheck report ctrf IN OUT        export IN as CTRF JSON to OUT ('-' = stdout)\n"
     "       pipecheck report merge OUT IN...    combine reports; conflicts are listed (exit 1)\n"
     "       pipecheck report validate FILE...   check files against reports/report.schema.json\n"
-    "       pipecheck report summary FILE       print the per-suite table and the failures\n";
+    "       pipecheck report summary FILE [--markdown]\n"
+    "                                           print the per-suite table and the failures\n"
+    "       pipecheck report html OUT.html IN.json... [--baseline OLD.json] [--expect FILE]\n"
+    "                             [--fail-on-regression] [--spec-url URL] [--title TEXT]\n"
+    "                                           the CI dashboard: one self-contained page\n"
+    "       pipecheck report junit IN OUT       export IN as JUnit XML to OUT ('-' = stdout)\n";
 
 void write_output(const std::string& out, const std::string& text) {
   if (out == "-") {
@@ -80,6 +89,8 @@ int validate(const std::vector<std::string>& args) {
 }
 
 int summary(const std::vector<std::string>& args) {
+  std::vector<std::string> files = args;
+  if (std::erase(files, "--markdown") > 0) return report_summary_markdown(files);
   if (args.size() != 1) throw UsageError("summary takes one FILE");
   const harness::Report report = harness::read_report(args[0]);
   std::cout << harness::summary_table(report);
@@ -100,12 +111,14 @@ int cmd_report(const std::vector<std::string>& args) {
     if (args[0] == "merge") return merge(rest);
     if (args[0] == "validate") return validate(rest);
     if (args[0] == "summary") return summary(rest);
+    if (args[0] == "html") return report_html(rest);
+    if (args[0] == "junit") return report_junit(rest);
   } catch (const harness::ReportError& e) {
     std::cerr << "pipecheck report " << args[0] << ": " << e.what() << "\n";
     return 2;
   }
-  throw UsageError("unknown report action \"" + args[0] + "\" (ctrf, merge, validate, summary)\n" +
-                   std::string(kUsage));
+  throw UsageError("unknown report action \"" + args[0] +
+                   "\" (ctrf, merge, validate, summary, html, junit)\n" + std::string(kUsage));
 }
 
 }  // namespace pipecheck::cli

@@ -4,11 +4,11 @@
 //   pipecheck run --impl reference,node --suite hash,naming --build-dir build/default
 //
 // Suites come from {build-dir}/suites/manifest.json (written by pipecheck_add_suite). Each suite
-// executable runs with PIPECHECK_IMPLS, PIPECHECK_RUN_ID and its own part report
-// ({report}.parts/{suite}.json, log next to it), in a process group of its own with the agents
-// it starts, bounded by its timeout: on expiry, or on SIGINT/SIGTERM to pipecheck run, the
-// group gets SIGTERM (the suite then flushes its part), 5 s later SIGKILL, and every check it
-// did not finish becomes an `error` entry saying why; processes left once it ends are killed.
+// executable runs with PIPECHECK_IMPLS, PIPECHECK_RUN_ID and its own part report (hidden, beside
+// the report: .{report name}.parts/{suite}.json, log next to it), in a process group of its own
+// with the agents it starts, bounded by its timeout: on expiry, or on SIGINT/SIGTERM to pipecheck
+// run, the group gets SIGTERM (the suite then flushes its part), 5 s later SIGKILL, and every check
+// it did not finish becomes an `error` entry saying why; processes left once it ends are killed.
 // The parts are merged into the report after every change, so an interrupted run keeps
 // everything measured. Exit: 0 no check failed or errored, 1 some did, 2 bad usage, 130/143
 // interrupted by SIGINT/SIGTERM. With --expect FILE (fixtures/expected-findings.json) failures
@@ -356,7 +356,9 @@ int cmd_run(const std::vector<std::string>& args) {
   }
 
   const fs::path report_file = options.value_or("report", "pipecheck-report.json");
-  const fs::path parts_dir = report_file.string() + ".parts";
+  // Hidden, beside the report: the parts are pipecheck's working files, the report is the result.
+  const fs::path parts_dir =
+      report_file.parent_path() / ("." + report_file.filename().string() + ".parts");
   fs::create_directories(parts_dir);
 
   harness::RunInfo run = harness::current_run_info();
@@ -475,7 +477,7 @@ int cmd_run(const std::vector<std::string>& args) {
   const auto counts = harness::count_by_status(final_report);
   std::cout << "\nreport: " << report_file.string() << " (" << final_report.checks.size()
             << " checks from " << suites.size() << " suite(s), implementations: " << *impl_option
-            << ")\n";
+            << ")\nsuite logs and part reports: " << parts_dir.string() << "\n";
   if (expected_findings) {
     const harness::FindingsComparison comparison =
         harness::compare_findings(final_report, *expected_findings, impl_names);

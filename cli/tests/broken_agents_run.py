@@ -45,6 +45,20 @@ def main():
             checks.expect(all("stderr_tail" in c.get("message", "") for c in mine),
                           f"{impl}: each error says what happened, with the agent's stderr tail",
                           [c.get("message", "")[:300] for c in mine])
+            # The stderr tail is also a field of its own (the dashboard and summaries show it).
+            tails = [t for c in mine for t in c.get("agent_stderr", {}).values()]
+            checks.expect(len(tails) >= len(mine) and all("broken agent" in t for t in tails),
+                          f"{impl}: each error carries its agent's stderr tail (agent_stderr)",
+                          [c.get("agent_stderr") for c in mine][:3])
+        summary = subprocess.run([*args.command, "report", "summary", report_file],
+                                 capture_output=True, timeout=60)
+        text = summary.stdout.decode("utf-8", "replace")
+        checks.expect("stderr of" in text and "| broken agent 'crash'" in text,
+                      "report summary shows the agents' stderr tails", text[-1500:])
+        checks.expect(os.path.isdir(os.path.join(scratch, ".broken.json.parts"))
+                      and not os.path.exists(os.path.join(scratch, "broken.json.parts")),
+                      "part reports go to the hidden .broken.json.parts beside the report",
+                      os.listdir(scratch))
     return checks.finish()
 
 

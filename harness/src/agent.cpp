@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent_process.hpp"
+#include "pipecheck/harness/agent_stderr.hpp"
 #include "pipecheck/harness/protocol_client.hpp"
 
 namespace pipecheck::harness {
@@ -27,6 +28,10 @@ Agent::Agent(std::string name, std::unique_ptr<Process> process)
 
 Agent::~Agent() {
   kill();
+  // For the report: a failed check shows what its agents wrote to stderr.
+  const std::string label =
+      hello_.implementation.empty() ? name_ : name_ + " (" + hello_.implementation + ")";
+  note_agent_stderr(label, stderr_tail());
 }
 
 std::unique_ptr<Agent> Agent::start(const AgentSpec& spec, Deadline deadline) {

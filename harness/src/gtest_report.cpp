@@ -7,6 +7,8 @@
 #include <mutex>
 #include <optional>
 
+#include "pipecheck/harness/agent_stderr.hpp"
+
 namespace pipecheck::harness {
 namespace {
 
@@ -158,6 +160,7 @@ void ReportListener::OnTestStart(const testing::TestInfo&) {
   std::lock_guard lock(recording_mutex);
   recording = Recording{};
   state_->in_test = true;
+  take_agent_stderr();  // agents of an earlier test or of the suite's set-up
 }
 
 void ReportListener::OnTestPartResult(const testing::TestPartResult& part) {
@@ -227,6 +230,9 @@ void ReportListener::OnTestEnd(const testing::TestInfo& test) {
         "check does not name a requirement: call pipecheck::harness::requirement(\"ID\") " + was +
         ")";
   }
+  std::map<std::string, std::string> agent_stderr = take_agent_stderr();
+  if (check.status == Status::fail || check.status == Status::error)
+    check.agent_stderr = std::move(agent_stderr);
   if (check.message.size() > kMaxMessageBytes) {
     check.message.resize(kMaxMessageBytes);
     check.message += " [truncated]";

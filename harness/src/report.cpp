@@ -124,15 +124,17 @@ json run_to_json(const RunInfo& run) {
 }
 
 json check_to_json(const Check& c) {
-  return {{"id", c.id},
-          {"run", c.run_id},
-          {"requirements", c.requirements},
-          {"status", to_string(c.status)},
-          {"duration_ms", c.duration_ms},
-          {"message", c.message},
-          {"implementations", c.implementations},
-          {"measurements", c.measurements},
-          {"logs", c.logs}};
+  json j = {{"id", c.id},
+            {"run", c.run_id},
+            {"requirements", c.requirements},
+            {"status", to_string(c.status)},
+            {"duration_ms", c.duration_ms},
+            {"message", c.message},
+            {"implementations", c.implementations},
+            {"measurements", c.measurements},
+            {"logs", c.logs}};
+  if (!c.agent_stderr.empty()) j["agent_stderr"] = c.agent_stderr;
+  return j;
 }
 
 json geometry_to_json(const GeometryRun& g) {
@@ -193,6 +195,27 @@ json interop_to_json(const InteropMatrix& matrix) {
                      {"checks", checks}});
   }
   return {{"servers", matrix.servers}, {"clients", matrix.clients}, {"cells", cells}};
+}
+
+// At most `limit` bytes of `text`, cut at a line end where possible, saying what was left out.
+std::string bounded(const std::string& text, std::size_t limit) {
+  if (text.size() <= limit) return text;
+  std::size_t cut = text.rfind('\n', limit);
+  if (cut == std::string::npos || cut < limit / 2) cut = limit;
+  return text.substr(0, cut) + "\n[... " + std::to_string(text.size() - cut) + " more bytes]";
+}
+
+// Every line of `text` with `prefix` in front; ends with a newline (nothing for empty text).
+std::string indented(const std::string& text, const std::string& prefix) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    out += prefix + text.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  return out;
 }
 
 std::string interop_table(const InteropMatrix& matrix) {
@@ -276,6 +299,7 @@ Check check_from(const json& j, const std::string& pointer, std::string_view sou
     c.measurements = *m;
   }
   c.logs = r.strings("logs");
+  c.agent_stderr = r.string_map("agent_stderr");
   return c;
 }
 
@@ -640,7 +664,10 @@ std::string summary_table(const Report& report) {
                 (requirements.empty() ? "no requirement" : requirements) + "]";
     if (!implementations.empty()) problems += "  (" + implementations + ")";
     problems += "\n";
-    if (!c.message.empty()) problems += "      " + c.message.substr(0, c.message.find('\n')) + "\n";
+    problems += indented(bounded(c.message, kSummaryMessageBytes), "      ");
+    for (const auto& [agent, tail] : c.agent_stderr)
+      problems += "      stderr of " + agent + " (last lines):\n" +
+                  indented(bounded(tail, kSummaryMessageBytes), "        | ");
   }
   if (!problems.empty()) text += "\nfailed and errored checks:\n" + problems;
   if (!report.conflicts.empty()) {

@@ -79,6 +79,8 @@ struct Check {
   std::map<std::string, std::string> implementations;  // role ("server", "client", "agent") -> name
   nlohmann::json measurements = nlohmann::json::object();  // name -> number or object
   std::vector<std::string> logs;
+  // Failed and errored checks: agent ("server-0 (node)") -> the end of its stderr, bounded.
+  std::map<std::string, std::string> agent_stderr;
   std::string run_id;  // filled by ReportWriter / merge
 };
 
@@ -175,9 +177,11 @@ void write_report(const std::filesystem::path& file, const Report& report);
 Report merge(const std::vector<Report>& reports);
 
 // A plain-text table: checks per suite (the id before the first '.') and status, then every
-// failed or errored check with its requirement ids and the first line of its message, then
+// failed or errored check with its requirement ids, its whole message (bounded by
+// kSummaryMessageBytes) and the stderr tails of its agents, then
 // conflicts, then the interop matrix (client rows, server columns) when there is one. Ends with a
 // newline.
+inline constexpr std::size_t kSummaryMessageBytes = 64 * 1024;
 std::string summary_table(const Report& report);
 
 // CTRF (https://ctrf.io) export. pass→passed, fail→failed, skip→skipped; unsupported and error →

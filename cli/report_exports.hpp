@@ -1,0 +1,17 @@
+// report_exports.hpp — the `pipecheck report` actions that export for CI: html (the dashboard),
+// junit, and summary --markdown. Called from cmd_report.cpp.
+//
+//   pipecheck report html build/dashboard/index.html linux.json windows.json --baseline last.json
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace pipecheck::cli {
+
+// Each takes the arguments after its action name and returns the exit code.
+int report_html(const std::vector<std::string>& args);
+int report_junit(const std::vector<std::string>& args);
+int report_summary_markdown(const std::vector<std::string>& args);
+
+}  // namespace pipecheck::cli
