@@ -1,5 +1,6 @@
 // JSON Schema subset validator: see json_schema.hpp for the keywords.
 #include "pipecheck/harness/json_schema.hpp"
+#include "pipecheck/harness/outside_input.hpp"
 
 #include <fstream>
 #include <mutex>
@@ -371,13 +372,12 @@ void SchemaSet::add(std::string name, nlohmann::json document) {
 }
 
 void SchemaSet::add_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw SchemaError(path.string() + ": cannot open the schema file");
+  if (!std::ifstream(path)) throw SchemaError(path.string() + ": cannot open the schema file");
   nlohmann::json document;
   try {
-    document = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw SchemaError(path.string() + ": not valid JSON: " + e.what());
+    document = read_outside_json_file(path);
+  } catch (const OutsideJsonError& e) {
+    throw SchemaError(e.what());
   }
   add(path.filename().string(), std::move(document));
 }

@@ -1,5 +1,6 @@
 // The report model: JSON form, parsing with precise errors, summary and merge.
 #include "pipecheck/harness/report.hpp"
+#include "pipecheck/harness/outside_input.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -501,13 +502,12 @@ Report report_from_json(const json& document, std::string_view source) {
 }
 
 Report read_report(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw ReportError(file.string() + ": cannot open for reading");
+  if (!std::ifstream(file)) throw ReportError(file.string() + ": cannot open for reading");
   json document;
   try {
-    document = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw ReportError(file.string() + ": not valid JSON: " + e.what());
+    document = read_outside_json_file(file);
+  } catch (const OutsideJsonError& e) {
+    throw ReportError(e.what());
   }
   const auto violations = validate_report(document);
   if (!violations.empty()) {
