@@ -39,8 +39,9 @@ class ScriptedAgent : public LineTransport, public Clock {
   std::string_view output_;
 };
 
-constexpr std::string_view kOps[] = {"hello", "listen", "dial",  "discover",     "hash", "close",
-                                     "counters", "fire", "exit", "prepare_dial", "unknown_op"};
+constexpr std::string_view kOps[] = {"hello", "listen",       "dial",      "discover",
+                                     "hash",  "close",        "counters",  "fire",
+                                     "exit",  "prepare_dial", "unknown_op"};
 
 }  // namespace
 
@@ -50,7 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ScriptedAgent agent(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
   ProtocolClient client("fuzz-agent", agent, agent);
   try {
-    const nlohmann::json result = client.request(op, nlohmann::json::object(), std::chrono::hours(1));
+    const nlohmann::json result =
+        client.request(op, nlohmann::json::object(), std::chrono::hours(1));
     (void)result.dump();  // a validated result is bounded: printing it must be safe
   } catch (const AgentReplyError& e) {
     (void)e.error().dump();

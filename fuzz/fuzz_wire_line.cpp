@@ -46,13 +46,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool complete = bytes.find('\n') != std::string_view::npos;
   {
     Pair server = peer_sent(bytes);
-    const auto result = pipecheck::server_handshake(server.ours, kHash, std::chrono::milliseconds(50));
+    const auto result =
+        pipecheck::server_handshake(server.ours, kHash, std::chrono::milliseconds(50));
     const bool exact = complete && first_line == "PIPECHECK/1 HELLO " + std::string(kHash);
     if (result.accepted != exact) std::abort();
   }
   {
     Pair client = peer_sent(bytes);
-    const auto result = pipecheck::client_handshake(client.ours, kHash, std::chrono::milliseconds(50));
+    const auto result =
+        pipecheck::client_handshake(client.ours, kHash, std::chrono::milliseconds(50));
     if (result.accepted != (complete && first_line == "PIPECHECK/1 ACCEPT")) std::abort();
   }
   return 0;

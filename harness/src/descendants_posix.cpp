@@ -48,7 +48,7 @@ void children_from_stat(std::vector<int>& pids) {
     std::ifstream in(std::string("/proc/") + entry->d_name + "/stat");
     std::string stat;
     if (!std::getline(in, stat)) continue;
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so parse after the last ')'.
+    // "pid (comm) state ppid ...": comm may hold ')' and spaces: parse after the last ')'.
     const auto close = stat.rfind(')');
     if (close == std::string::npos) continue;
     std::istringstream fields(stat.substr(close + 1));

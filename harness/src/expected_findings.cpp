@@ -1,10 +1,11 @@
 // Known findings and their comparison with a report (expected_findings.hpp).
 #include "pipecheck/harness/expected_findings.hpp"
-#include "pipecheck/harness/outside_input.hpp"
 
 #include <algorithm>
 #include <fstream>
 #include <set>
+
+#include "pipecheck/harness/outside_input.hpp"
 
 namespace pipecheck::harness {
 namespace {

@@ -1,5 +1,4 @@
 #include "pipecheck/harness/geometry.hpp"
-#include "pipecheck/harness/outside_input.hpp"
 
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 
 #include "pipecheck/harness/agent.hpp"
 #include "pipecheck/harness/json_schema.hpp"
+#include "pipecheck/harness/outside_input.hpp"
 
 namespace pipecheck::harness {
 namespace {

@@ -1,11 +1,12 @@
 // JSON Schema subset validator: see json_schema.hpp for the keywords.
 #include "pipecheck/harness/json_schema.hpp"
-#include "pipecheck/harness/outside_input.hpp"
 
 #include <fstream>
 #include <mutex>
 #include <regex>
 #include <sstream>
+
+#include "pipecheck/harness/outside_input.hpp"
 
 namespace pipecheck::harness {
 namespace {

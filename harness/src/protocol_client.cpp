@@ -16,7 +16,6 @@ std::string first_bytes(const std::string& text, std::size_t limit = 512) {
   return escape_invalid_utf8(text.size() > limit ? text.substr(0, limit) + "..." : text);
 }
 
-
 }  // namespace
 
 ProtocolClient::ProtocolClient(std::string agent_name, LineTransport& transport, const Clock& clock,

@@ -1,5 +1,4 @@
 #include "pipecheck/harness/registry.hpp"
-#include "pipecheck/harness/outside_input.hpp"
 
 #include <unistd.h>
 
@@ -9,6 +8,7 @@
 #include <set>
 
 #include "pipecheck/harness/json_schema.hpp"
+#include "pipecheck/harness/outside_input.hpp"
 
 namespace pipecheck::harness {
 namespace {

@@ -1,6 +1,5 @@
 // The report model: JSON form, parsing with precise errors, summary and merge.
 #include "pipecheck/harness/report.hpp"
-#include "pipecheck/harness/outside_input.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -9,6 +8,8 @@
 #include <set>
 #include <sstream>
 #include <tuple>
+
+#include "pipecheck/harness/outside_input.hpp"
 
 namespace pipecheck::harness {
 namespace {

@@ -52,8 +52,9 @@ TEST(HostileReply, NestedTooDeepIsAProtocolViolationNamingTheLimit) {
 }
 
 TEST(HostileReply, InvalidUtf8IsAProtocolViolationWithTheLineEscaped) {
-  const AgentFailure failure =
-      failure_for("{\"id\": 1, \"ok\": true, \"result\": {\"listener\": \"L\xff\xfe" "1\"}}");
+  const AgentFailure failure = failure_for(
+      "{\"id\": 1, \"ok\": true, \"result\": {\"listener\": \"L\xff\xfe"
+      "1\"}}");
   EXPECT_EQ(failure.kind(), AgentFailure::Kind::protocol_violation);
   EXPECT_THAT(failure.what(), HasSubstr("not valid UTF-8 (byte 0xff at offset 47)"));
   EXPECT_THAT(failure.offending_line(), HasSubstr(R"("L\xff\xfe1")"));
@@ -78,9 +79,9 @@ TEST(HostileReply, InvalidUtf8InStderrAndDetailsIsEscaped) {
 const std::string kBrokenAgent = std::string(PIPECHECK_BROKEN_AGENTS) + "/broken_agent.py";
 
 AgentFailure failure_of_broken(const std::string& mode) {
-  auto agent = Agent::start(AgentSpec{.name = "broken-" + mode,
-                                      .command = {"python3", kBrokenAgent, mode}},
-                            Deadline::after(10s));
+  auto agent =
+      Agent::start(AgentSpec{.name = "broken-" + mode, .command = {"python3", kBrokenAgent, mode}},
+                   Deadline::after(10s));
   try {
     agent->request("listen", {{"profile", "pipecheck"}, {"fields", nlohmann::json::object()}}, 10s);
   } catch (const AgentFailure& failure) {

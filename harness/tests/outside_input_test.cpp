@@ -81,7 +81,9 @@ TEST(OutsideText, Utf8ValidationFollowsTheUnicodeTable) {
 
 TEST(OutsideText, EscapingKeepsValidTextAndMarksEveryInvalidByte) {
   EXPECT_EQ(escape_invalid_utf8("a\\b \xc4\xb0"), "a\\b \xc4\xb0");
-  EXPECT_EQ(escape_invalid_utf8("L\xff\xfe" "1 a\\b \xc4\xb0"), "L\\xff\\xfe1 a\\\\b \xc4\xb0");
+  EXPECT_EQ(escape_invalid_utf8("L\xff\xfe"
+                                "1 a\\b \xc4\xb0"),
+            "L\\xff\\xfe1 a\\\\b \xc4\xb0");
   EXPECT_TRUE(valid_utf8(escape_invalid_utf8("\x80\xc0\xed\xa0\x80\xf5")));
 }
 

@@ -47,15 +47,16 @@ struct Totals {
 
 void round(std::mt19937& random, const pipecheck::Handshake& handshake, const std::string& root,
            Totals& totals) {
-  pipecheck::Listener listener(
-      handshake, {.queue_size = std::uniform_int_distribution<int>(1, 8)(random),
-                  .naming = {.root = root, .prefix = ""},
-                  .pid = 0});
+  pipecheck::Listener listener(handshake,
+                               {.queue_size = std::uniform_int_distribution<int>(1, 8)(random),
+                                .naming = {.root = root, .prefix = ""},
+                                .pid = 0});
   const std::string path = listener.endpoint().path;
   const int acceptors = std::uniform_int_distribution<int>(1, 3)(random);
   const int dialers = std::uniform_int_distribution<int>(1, 4)(random);
   const int closers = std::uniform_int_distribution<int>(1, 2)(random);
-  const auto close_after = std::chrono::microseconds(std::uniform_int_distribution<int>(0, 2000)(random));
+  const auto close_after =
+      std::chrono::microseconds(std::uniform_int_distribution<int>(0, 2000)(random));
   std::vector<std::thread> threads;
   for (int i = 0; i < acceptors; ++i) {
     threads.emplace_back([&] {
@@ -75,7 +76,8 @@ void round(std::mt19937& random, const pipecheck::Handshake& handshake, const st
         auto dialed = pipecheck::dial_once(path, 200ms);
         std::string outcome(pipecheck::to_string(dialed.outcome));
         if (dialed.connection) {
-          const auto shaken = pipecheck::client_handshake(*dialed.connection, handshake.hash, 200ms);
+          const auto shaken =
+              pipecheck::client_handshake(*dialed.connection, handshake.hash, 200ms);
           outcome += shaken.accepted ? "+accepted" : "+not-accepted";
         }
         std::lock_guard lock(totals.mutex);
@@ -92,7 +94,8 @@ void round(std::mt19937& random, const pipecheck::Handshake& handshake, const st
 
 int main(int argc, char** argv) {
   const long rounds = argc > 1 ? std::atol(argv[1]) : 10000;
-  const unsigned seed = argc > 2 ? static_cast<unsigned>(std::atol(argv[2])) : std::random_device{}();
+  const unsigned seed =
+      argc > 2 ? static_cast<unsigned>(std::atol(argv[2])) : std::random_device{}();
   std::mt19937 random(seed);
   char root_template[] = "/tmp/pc-soak-XXXXXX";
   if (::mkdtemp(root_template) == nullptr) return 2;
@@ -109,7 +112,8 @@ int main(int argc, char** argv) {
     // A watchdog per round: a hang is reported, not waited for.
     std::thread watchdog([&, i] {
       const auto deadline = std::chrono::steady_clock::now() + kRoundBound;
-      while (!done && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+      while (!done && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
       if (!done) {
         std::fprintf(stderr, "close_race_soak: round %ld hangs (> %lld s; seed %u)\n", i,
                      static_cast<long long>(kRoundBound.count()), seed);

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -53,7 +54,9 @@ nlohmann::json read_outside_json_file(const std::filesystem::path& file,
 // The offset of the first byte that is not part of well-formed UTF-8 (overlongs, surrogates and
 // code points past U+10FFFF are not), or nullopt when all of `text` is.
 std::optional<std::size_t> invalid_utf8_at(std::string_view text);
-inline bool valid_utf8(std::string_view text) { return !invalid_utf8_at(text); }
+inline bool valid_utf8(std::string_view text) {
+  return !invalid_utf8_at(text);
+}
 
 // `text` with every byte that is not part of well-formed UTF-8 written as \xNN (and a backslash
 // as \\ when anything was escaped), so that it can be stored in JSON and printed.
