@@ -34,6 +34,7 @@
 #include "commands.hpp"
 #include "options.hpp"
 #include "pipecheck/harness/expected_findings.hpp"
+#include "pipecheck/harness/outside_input.hpp"
 #include "pipecheck/harness/registry.hpp"
 #include "pipecheck/harness/report.hpp"
 #include "stop_signal.hpp"
@@ -84,15 +85,14 @@ std::vector<std::string> split_list(const std::string& text) {
 }
 
 std::vector<Suite> read_manifest(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in)
+  if (!std::ifstream(file))
     throw UsageError("no suite manifest at " + file.string() +
                      ": build the project first (cmake --build ...) or pass --build-dir");
   json document;
   try {
-    document = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw UsageError(file.string() + ": not valid JSON: " + e.what());
+    document = harness::read_outside_json_file(file);
+  } catch (const harness::OutsideJsonError& e) {
+    throw UsageError(e.what());
   }
   auto bad = [&](const std::string& where, const std::string& rule) {
     return UsageError(file.string() + ": " + where + ": " + rule);

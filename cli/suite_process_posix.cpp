@@ -1,10 +1,8 @@
 // POSIX: the suite leads a process group of its own; signals go to the whole group. The suite is
 // reaped only after the group is killed, so its PID (the group's id) cannot be reused meanwhile.
 // On Linux `pipecheck run` is a child subreaper: what the suite leaves behind becomes its child,
-// so finish() can wait until every member of the group is dead, not just signalled.
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
+// so finish() can wait until every member of the group is dead, not just signalled, and kill what
+// escaped the group (setsid()); while the suite runs, adopted processes that exit are reaped.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +22,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/process/v2.hpp>
 
+#include "pipecheck/harness/descendants.hpp"
 #include "suite_process.hpp"
 
 namespace pipecheck::cli {
@@ -75,9 +74,7 @@ struct SuiteProcess::Impl {
 SuiteProcess::SuiteProcess(const std::filesystem::path& executable,
                            const std::vector<std::string>& args, std::FILE* log)
     : impl_(std::make_unique<Impl>()) {
-#ifdef __linux__
-  ::prctl(PR_SET_CHILD_SUBREAPER, 1);  // idempotent; without it orphans go to init, unwaited
-#endif
+  harness::adopt_orphans();  // idempotent; without it orphans go to init, unwaited
   boost::asio::io_context context;
   bp::process process(context, executable, args, bp::process_stdio{nullptr, log, log},
                       OwnProcessGroup{});
@@ -91,6 +88,7 @@ SuiteProcess::~SuiteProcess() {
 
 bool SuiteProcess::exited() {
   if (impl_->reaped) return true;
+  harness::reap_exited_children({impl_->pid});  // orphans adopted meanwhile leave no zombie
   siginfo_t info{};
   // WNOWAIT: the suite stays a zombie, which keeps its PID and so its group id reserved.
   if (::waitid(P_PID, static_cast<id_t>(impl_->pid), &info, WEXITED | WNOHANG | WNOWAIT) < 0) {
@@ -114,6 +112,8 @@ int SuiteProcess::finish() {
     }
     impl_->reaped = true;
     reap_group(impl_->pid);
+    // What left the group (setsid()) and was adopted by us: this process has no other children.
+    harness::kill_descendants({}, kGroupExitBound);
   }
   if (WIFEXITED(impl_->status)) return WEXITSTATUS(impl_->status);
   if (WIFSIGNALED(impl_->status)) return 128 + WTERMSIG(impl_->status);

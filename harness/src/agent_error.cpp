@@ -1,5 +1,7 @@
 #include "pipecheck/harness/agent_error.hpp"
 
+#include "pipecheck/harness/outside_input.hpp"
+
 namespace pipecheck::harness {
 namespace {
 
@@ -24,6 +26,14 @@ std::string failure_message(const AgentFailure::Details& d) {
   return text;
 }
 
+// What an agent wrote may be any bytes: keep the details valid UTF-8 so that they can be reported.
+AgentFailure::Details printable(AgentFailure::Details details) {
+  details.detail = escape_invalid_utf8(details.detail);
+  details.offending_line = escape_invalid_utf8(details.offending_line);
+  details.stderr_tail = escape_invalid_utf8(details.stderr_tail);
+  return details;
+}
+
 }  // namespace
 
 AgentReplyError::AgentReplyError(std::string agent, std::string op, nlohmann::json error)
@@ -36,7 +46,8 @@ AgentReplyError::AgentReplyError(std::string agent, std::string op, nlohmann::js
       error_(std::move(error)) {}
 
 AgentFailure::AgentFailure(Details details)
-    : std::runtime_error(failure_message(details)), details_(std::move(details)) {}
+    : std::runtime_error(failure_message(printable(details))),
+      details_(printable(std::move(details))) {}
 
 nlohmann::json AgentFailure::to_json() const {
   nlohmann::json out = {{"kind", to_string(details_.kind)},

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <set>
 
+#include "pipecheck/harness/outside_input.hpp"
+
 namespace pipecheck::harness {
 namespace {
 
@@ -71,13 +73,12 @@ std::vector<ExpectedFinding> parse_expected_findings(const json& document,
 }
 
 std::vector<ExpectedFinding> load_expected_findings(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw ExpectedFindingsError(file.string() + ": cannot be read");
+  if (!std::ifstream(file)) throw ExpectedFindingsError(file.string() + ": cannot be read");
   json document;
   try {
-    document = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw ExpectedFindingsError(file.string() + ": not valid JSON: " + e.what());
+    document = read_outside_json_file(file);
+  } catch (const OutsideJsonError& e) {
+    throw ExpectedFindingsError(e.what());
   }
   return parse_expected_findings(document, file.string());
 }

@@ -12,6 +12,7 @@
 
 #include "pipecheck/harness/agent.hpp"
 #include "pipecheck/harness/json_schema.hpp"
+#include "pipecheck/harness/outside_input.hpp"
 
 namespace pipecheck::harness {
 namespace {
@@ -196,13 +197,12 @@ Geometry parse_geometry(const json& document, const std::filesystem::path& sourc
 }
 
 Geometry load_geometry(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw GeometryError(path.string() + ": cannot open the geometry file");
+  if (!std::ifstream(path)) throw GeometryError(path.string() + ": cannot open the geometry file");
   json document;
   try {
-    document = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw GeometryError(path.string() + ": not valid JSON: " + e.what());
+    document = read_outside_json_file(path);
+  } catch (const OutsideJsonError& e) {
+    throw GeometryError(e.what());
   }
   return parse_geometry(document, path);
 }

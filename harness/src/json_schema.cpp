@@ -6,6 +6,8 @@
 #include <regex>
 #include <sstream>
 
+#include "pipecheck/harness/outside_input.hpp"
+
 namespace pipecheck::harness {
 namespace {
 
@@ -371,13 +373,12 @@ void SchemaSet::add(std::string name, nlohmann::json document) {
 }
 
 void SchemaSet::add_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw SchemaError(path.string() + ": cannot open the schema file");
+  if (!std::ifstream(path)) throw SchemaError(path.string() + ": cannot open the schema file");
   nlohmann::json document;
   try {
-    document = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw SchemaError(path.string() + ": not valid JSON: " + e.what());
+    document = read_outside_json_file(path);
+  } catch (const OutsideJsonError& e) {
+    throw SchemaError(e.what());
   }
   add(path.filename().string(), std::move(document));
 }

@@ -1,5 +1,9 @@
 #include "pipecheck/harness/protocol_client.hpp"
 
+#include <cstdio>
+
+#include "pipecheck/harness/outside_input.hpp"
+
 namespace pipecheck::harness {
 namespace {
 
@@ -7,8 +11,9 @@ std::string milliseconds_text(Clock::duration d) {
   return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
 }
 
+// The start of an offending line, printable and valid UTF-8 (invalid bytes as \xNN).
 std::string first_bytes(const std::string& text, std::size_t limit = 512) {
-  return text.size() > limit ? text.substr(0, limit) + "..." : text;
+  return escape_invalid_utf8(text.size() > limit ? text.substr(0, limit) + "..." : text);
 }
 
 }  // namespace
@@ -71,12 +76,21 @@ nlohmann::json ProtocolClient::request(std::string_view op, nlohmann::json args,
         break;
     }
 
+    // Replies are UTF-8 JSON (docs/agent-protocol.md); anything else is the agent's fault.
+    if (const auto offset = invalid_utf8_at(event.text)) {
+      char byte[8];
+      std::snprintf(byte, sizeof byte, "0x%02x", static_cast<unsigned char>(event.text[*offset]));
+      fail(AgentFailure::Kind::protocol_violation, op,
+           "stdout line is not valid UTF-8 (byte " + std::string(byte) + " at offset " +
+               std::to_string(*offset) + ")",
+           first_bytes(event.text));
+    }
     nlohmann::json reply;
     try {
-      reply = nlohmann::json::parse(event.text);
-    } catch (const nlohmann::json::parse_error& e) {
+      reply = parse_outside_json(event.text);
+    } catch (const OutsideJsonError& e) {
       fail(AgentFailure::Kind::protocol_violation, op,
-           std::string("stdout line is not JSON (") + e.what() + ")", first_bytes(event.text));
+           std::string("stdout line is not acceptable JSON: ") + e.what(), first_bytes(event.text));
     }
     if (!reply.is_object()) {
       fail(AgentFailure::Kind::protocol_violation, op, "stdout line is not a JSON object",

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "pipecheck/harness/json_schema.hpp"
+#include "pipecheck/harness/outside_input.hpp"
 
 namespace pipecheck::harness {
 namespace {
@@ -174,13 +175,13 @@ Registry parse_registry(const nlohmann::json& document, const std::filesystem::p
 
 Registry load_registry(const std::filesystem::path& path,
                        const std::map<std::string, std::string>& vars) {
-  std::ifstream in(path);
-  if (!in) throw RegistryError(path.string() + ": cannot open the implementation registry");
+  if (!std::ifstream(path))
+    throw RegistryError(path.string() + ": cannot open the implementation registry");
   nlohmann::json document;
   try {
-    document = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw RegistryError(path.string() + ": not valid JSON: " + e.what());
+    document = read_outside_json_file(path);
+  } catch (const OutsideJsonError& e) {
+    throw RegistryError(e.what());
   }
   return parse_registry(document, path, vars);
 }

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <tuple>
 
+#include "pipecheck/harness/outside_input.hpp"
+
 namespace pipecheck::harness {
 namespace {
 
@@ -525,13 +527,12 @@ Report report_from_json(const json& document, std::string_view source) {
 }
 
 Report read_report(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw ReportError(file.string() + ": cannot open for reading");
+  if (!std::ifstream(file)) throw ReportError(file.string() + ": cannot open for reading");
   json document;
   try {
-    document = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw ReportError(file.string() + ": not valid JSON: " + e.what());
+    document = read_outside_json_file(file);
+  } catch (const OutsideJsonError& e) {
+    throw ReportError(e.what());
   }
   const auto violations = validate_report(document);
   if (!violations.empty()) {

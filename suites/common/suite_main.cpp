@@ -2,7 +2,8 @@
 //
 // Installs the report listener: one check per test, written to --pipecheck_report=FILE or
 // $PIPECHECK_REPORT after every test, flushed and marked `interrupted` on SIGINT/SIGTERM. It
-// starts no agents itself: suites register their own global test environments.
+// starts no agents itself: suites register their own global test environments. What the agents
+// start is gone when the suite ends, even what left their process group (harness/descendants.hpp).
 //
 //   PIPECHECK_IMPLS=reference PIPECHECK_REPORT=out/hash.json build/default/suites/suite_hash
 //
@@ -14,6 +15,7 @@
 #include <iostream>
 #include <optional>
 
+#include "pipecheck/harness/descendants.hpp"
 #include "pipecheck/harness/gtest_report.hpp"
 #include "pipecheck/harness/report.hpp"
 
@@ -21,6 +23,7 @@ int main(int argc, char** argv) {
   namespace harness = pipecheck::harness;
   const std::filesystem::path report_file = harness::report_path_from(argc, argv);
   testing::InitGoogleMock(&argc, argv);
+  harness::adopt_orphans();
 
   harness::ReportListener* listener = nullptr;
   try {
@@ -36,6 +39,7 @@ int main(int argc, char** argv) {
 
   const int gtest_status = RUN_ALL_TESTS();
   const bool checks_ok = listener->all_checks_ok();
+  harness::kill_descendants({}, std::chrono::seconds(5));
   if (gtest_status == 0 && !checks_ok)
     std::cerr << "pipecheck: some checks are errors although their tests passed (see the report: "
                  "a check must name a requirement)\n";

@@ -6,13 +6,15 @@
 #include <stdexcept>
 #include <thread>
 
+#include "pipecheck/harness/outside_input.hpp"
+
 namespace pipecheck::suites {
 
 void run_guarded(const std::function<void()>& body) {
   try {
     body();
   } catch (const harness::AgentFailure& failure) {
-    PIPECHECK_AGENT_ERROR(failure.to_json().dump());
+    PIPECHECK_AGENT_ERROR(failure.to_json().dump(-1, ' ', false, json::error_handler_t::replace));
   } catch (const harness::AgentReplyError& reply) {
     FAIL() << reply.agent() << ": op '" << reply.op() << "' answered error " << reply.code() << ": "
            << reply.message() << " (" << reply.error().dump() << ")";
@@ -68,12 +70,11 @@ std::string describe_missing(const SuiteAgent& agent, const std::vector<std::str
 
 json load_fixture(std::string_view relative) {
   const std::filesystem::path file = source_dir() / "fixtures" / relative;
-  std::ifstream in(file);
-  if (!in) throw std::runtime_error(file.string() + ": cannot open fixture");
+  if (!std::ifstream(file)) throw std::runtime_error(file.string() + ": cannot open fixture");
   try {
-    return json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw std::runtime_error(file.string() + ": not valid JSON: " + e.what());
+    return harness::read_outside_json_file(file);
+  } catch (const harness::OutsideJsonError& e) {
+    throw std::runtime_error(e.what());
   }
 }
 

@@ -10,6 +10,10 @@
   huge-line    answers hello, then writes a line longer than 1 MiB
   slow-hello   never answers hello
   bad-protocol answers hello with protocol 2
+  deep-json    answers hello, then replies with valid JSON nested 400,000 deep (800 KB)
+  bad-utf8     answers hello, then replies with a JSON line holding invalid UTF-8
+  escape       at start, leaves a child in a session of its own (setsid) that sleeps 10 min and
+               appends its PID to $BROKEN_AGENT_PIDFILE; then answers like an unknown mode
 
 Each writes a marker line to stderr so tests can check the stderr tail.
 BROKEN_AGENT_CAPABILITIES (comma list) replaces the capabilities hello declares.
@@ -28,6 +32,25 @@ sys.stderr.flush()
 # What hello declares: BROKEN_AGENT_CAPABILITIES (comma list) lets a registry entry claim enough
 # for the suites to send it real requests.
 capabilities = os.environ.get("BROKEN_AGENT_CAPABILITIES", "listen,dial,dial.barrier").split(",")
+
+
+def escape():
+    """A child that leaves the agent's session and process group, as a daemonising library does."""
+    if os.fork() == 0:
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        pidfile = os.environ.get("BROKEN_AGENT_PIDFILE")
+        if pidfile:
+            with open(pidfile, "a", encoding="utf-8") as f:
+                f.write("%d\n" % os.getpid())
+        time.sleep(600)
+        os._exit(0)
+
+
+if mode == "escape":
+    escape()
 
 
 def send(obj):
@@ -67,6 +90,14 @@ for line in sys.stdin:
                                                 "elapsed_ms": 1}})
     elif mode == "wrong-id":
         send({"id": rid + 100, "ok": True, "result": {}})
+    elif mode == "deep-json":
+        depth = 400000
+        sys.stdout.write('{"id": %d, "ok": true, "result": %s%s}\n' % (rid, "[" * depth, "]" * depth))
+        sys.stdout.flush()
+    elif mode == "bad-utf8":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(b'{"id": %d, "ok": true, "result": {"listener": "L\xff\xfe1"}}\n' % rid)
+        sys.stdout.buffer.flush()
     elif mode == "huge-line":
         sys.stdout.write("x" * (1100 * 1024) + "\n")
         sys.stdout.flush()
