@@ -13,15 +13,9 @@
 #include <stdexcept>
 #include <thread>
 
-// Boost 1.81 with BOOST_PROCESS_USE_STD_FS uses boost::optional, boost::remove_pointer and
-// <type_traits> without including them.
-#include <boost/optional.hpp>
-#include <boost/type_traits/remove_pointer.hpp>
-#include <type_traits>
-//
 #include <boost/asio/io_context.hpp>
-#include <boost/process/v2.hpp>
 
+#include "pipecheck/harness/boost_process.hpp"
 #include "pipecheck/harness/descendants.hpp"
 #include "suite_process.hpp"
 

@@ -12,13 +12,6 @@
 
 #include <algorithm>
 #include <array>
-// Boost 1.81 with BOOST_PROCESS_USE_STD_FS uses boost::optional, boost::remove_pointer and
-// <type_traits> without including them.
-#include <boost/optional.hpp>
-#include <boost/type_traits/remove_pointer.hpp>
-#include <type_traits>
-//
-#include <boost/process/v2.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +21,7 @@
 #include <utility>
 
 #include "agent_process.hpp"
+#include "pipecheck/harness/boost_process.hpp"
 
 extern char** environ;
 

@@ -6,21 +6,15 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
-// Boost 1.81 with BOOST_PROCESS_USE_STD_FS uses boost::optional, boost::remove_pointer and
-// <type_traits> without including them.
-#include <boost/optional.hpp>
-#include <boost/type_traits/remove_pointer.hpp>
-#include <type_traits>
-//
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/streambuf.hpp>
-#include <boost/process/v2.hpp>
 #include <chrono>
 #include <filesystem>
 #include <map>
 
+#include "pipecheck/harness/boost_process.hpp"
 #include "pipecheck/harness/report.hpp"
 #include "pipecheck/harness/scratch.hpp"
 
