@@ -13,8 +13,9 @@ canonical key, hash, and the endpoint name for the given prefix and pid. Vectors
 are resolved as x64 and say so in `resolved_arch`. pipecheck vectors say which platform form
 their `user` has (`user_form`: uid on POSIX, sid on Windows; HASH-6).
 
-rejects.json lists inputs that must be refused: profile, fields, and the field that is wrong
-(`null` with error `unknown_profile` for a bad profile name). Field values that are not valid
+rejects.json lists inputs that must be refused: profile, fields, the field the error must name
+(`profile` for a bad profile name) and the protocol's error code (`invalid_argument`, the one
+vocabulary of docs/agent-protocol.md). Field values that are not valid
 UTF-8 cannot be JSON strings; they are written as {"hex": "..."} holding the raw bytes.
 """
 
@@ -399,8 +400,8 @@ def build_rejects():
             "description": description,
             "profile": profile,
             "fields": fields,
-            "field": field,
-            "error": "unknown_profile" if field is None else "invalid_field",
+            "field": "profile" if field is None else field,
+            "error": "invalid_argument",
         }
         rejects.append(entry)
     return rejects

@@ -56,6 +56,18 @@ std::unique_ptr<Agent> Agent::start(const AgentSpec& spec, Deadline deadline) {
   hello.arch = result["arch"].get<std::string>();
   hello.pid = result["pid"].get<std::int64_t>();
   hello.capabilities = result["capabilities"].get<std::vector<std::string>>();
+  if (result.contains("provided_by"))
+    hello.provided_by = result["provided_by"].get<std::map<std::string, std::string>>();
+  for (const auto& [capability, provider] : hello.provided_by) {
+    if (agent->has(capability)) continue;
+    AgentFailure::Details details;
+    details.kind = AgentFailure::Kind::schema_violation;
+    details.agent = spec.name;
+    details.op = "hello";
+    details.detail = "provided_by names '" + capability + "' (" + provider +
+                     "), which is not one of the capabilities the agent declares";
+    agent->fail(std::move(details));
+  }
   hello.raw = std::move(result);
   return agent;
 }

@@ -99,11 +99,8 @@ const json& array_at(const Reader& r, std::string_view field) {
 }
 
 json implementation_to_json(const ImplementationInfo& i) {
-  return {{"name", i.name},
-          {"version", i.version},
-          {"platform", i.platform},
-          {"arch", i.arch},
-          {"capabilities", i.capabilities}};
+  return {{"name", i.name}, {"version", i.version},           {"platform", i.platform},
+          {"arch", i.arch}, {"capabilities", i.capabilities}, {"provided_by", i.provided_by}};
 }
 
 json run_to_json(const RunInfo& run) {
@@ -242,11 +239,53 @@ std::string interop_table(const InteropMatrix& matrix) {
   return text;
 }
 
+// Who provides each declared capability, per implementation: the library under test, or the
+// agent's own code around it (hello `provided_by`); "undeclared" when the agent did not say.
+std::string provenance_table(const Report& report) {
+  std::vector<const ImplementationInfo*> seen;
+  for (const auto& run : report.runs)
+    for (const auto& i : run.implementations)
+      if (!i.capabilities.empty() &&
+          std::none_of(seen.begin(), seen.end(),
+                       [&](const ImplementationInfo* s) { return *s == i; }))
+        seen.push_back(&i);
+  if (seen.empty()) return "";
+  std::string text =
+      "\ncapabilities by provider (library: the library under test does it; agent: the agent's own "
+      "code does it):\n";
+  for (const ImplementationInfo* i : seen) {
+    std::map<std::string, std::vector<std::string>> by_provider;
+    for (const auto& capability : i->capabilities) {
+      const auto found = i->provided_by.find(capability);
+      by_provider[found == i->provided_by.end() ? "undeclared" : found->second].push_back(
+          capability);
+    }
+    text += "  " + i->name + " " + i->version + " (" + i->platform + " " + i->arch + ")\n";
+    for (const char* provider : {"library", "agent", "undeclared"}) {
+      const auto found = by_provider.find(provider);
+      if (found == by_provider.end()) continue;
+      std::string names;
+      for (const auto& capability : found->second)
+        names += (names.empty() ? "" : ", ") + capability;
+      text += "    " + std::string(provider) + ": " + names + "\n";
+    }
+  }
+  return text;
+}
+
 ImplementationInfo implementation_from(const json& j, const std::string& pointer,
                                        std::string_view source) {
   Reader r(j, pointer, source);
-  return {r.string("name"), r.string("version"), r.string("platform"), r.string("arch"),
-          r.strings("capabilities")};
+  ImplementationInfo info{r.string("name"), r.string("version"), r.string("platform"),
+                          r.string("arch"), r.strings("capabilities")};
+  if (j.contains("provided_by")) {
+    info.provided_by = r.string_map("provided_by");
+    for (const auto& [capability, provider] : info.provided_by)
+      if (provider != "library" && provider != "agent")
+        r.fail("provided_by/" + capability,
+               "expected \"library\" or \"agent\", got \"" + provider + "\"");
+  }
+  return info;
 }
 
 RunInfo run_from(const json& j, const std::string& pointer, std::string_view source) {
@@ -497,8 +536,10 @@ Report report_from_json(const json& document, std::string_view source) {
   if (r.string("format") != kReportFormat)
     r.fail("format", "expected \"" + std::string(kReportFormat) + "\"");
   const json& version = r.require("format_version");
-  if (version != kReportFormatVersion)
-    r.fail("format_version", "expected " + std::to_string(kReportFormatVersion) + ", got " +
+  if (!version.is_number_integer() || version.get<int>() < kOldestReadableReportFormatVersion ||
+      version.get<int>() > kReportFormatVersion)
+    r.fail("format_version", "expected " + std::to_string(kOldestReadableReportFormatVersion) +
+                                 " to " + std::to_string(kReportFormatVersion) + ", got " +
                                  version.dump() + " (written by another pipecheck version?)");
   Report report;
   const json& runs = array_at(r, "runs");
@@ -652,6 +693,7 @@ std::string summary_table(const Report& report) {
       "suite" + std::string(width - 5, ' ') + "  checks   pass   fail   skip  unsupported  error\n";
   for (const auto& [suite, row] : rows) text += line(suite, row);
   text += line("total", total);
+  text += provenance_table(report);
 
   std::string problems;
   for (const auto& c : report.checks) {

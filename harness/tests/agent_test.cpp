@@ -149,6 +149,36 @@ TEST(Agent, SlowHelloFailsStartWithinTheDeadline) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
 }
 
+TEST(Agent, ProvidedByIsReadPerCapability) {
+  AgentSpec spec{
+      .name = "fake",
+      .command = {"python3", kFakeAgent},
+      .env = {{"FAKE_AGENT_CAPS", "listen,dial,dial.retry"},
+              {"FAKE_AGENT_PROVIDED_BY", R"({"listen": "library", "dial.retry": "agent"})"}}};
+  auto agent = Agent::start(spec);
+  EXPECT_EQ(agent->hello().provided_by,
+            (std::map<std::string, std::string>{{"listen", "library"}, {"dial.retry", "agent"}}));
+  EXPECT_EQ(agent->exit(2s), 0);
+}
+
+TEST(Agent, ProvidedByMustNameDeclaredCapabilitiesAndKnownProviders) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"peer-check": "library"})", "provided_by names 'peer-check' (library), which is not"},
+      {R"({"listen": "both"})", "/provided_by/listen"}};
+  for (const auto& [provided_by, expected] : cases) {
+    AgentSpec spec{.name = "fake",
+                   .command = {"python3", kFakeAgent},
+                   .env = {{"FAKE_AGENT_CAPS", "listen"}, {"FAKE_AGENT_PROVIDED_BY", provided_by}}};
+    try {
+      Agent::start(spec);
+      ADD_FAILURE() << provided_by << ": start succeeded";
+    } catch (const AgentFailure& failure) {
+      EXPECT_EQ(failure.kind(), AgentFailure::Kind::schema_violation) << failure.what();
+      EXPECT_THAT(failure.what(), HasSubstr(expected));
+    }
+  }
+}
+
 TEST(Agent, WrongProtocolVersionIsRefused) {
   try {
     Agent::start(broken("bad-protocol"));

@@ -88,6 +88,10 @@ TEST(ProtocolSchemas, AcceptTheExamplesOfTheProtocolDocument) {
   ok(R"({"protocol": 1, "implementation": "reference", "version": "0.1.0", "platform": "linux",
          "arch": "x64", "pid": 4242, "capabilities": ["hash.pipecheck", "listen"]})",
      "hello.schema.json#/$defs/result");
+  ok(R"({"protocol": 1, "implementation": "go-net", "version": "go1.19", "platform": "linux",
+         "arch": "x64", "pid": 4242, "capabilities": ["hash.pipecheck", "listen"],
+         "provided_by": {"hash.pipecheck": "agent", "listen": "library"}})",
+     "hello.schema.json#/$defs/result");
   ok(R"({"attempts": 100, "outcomes": {"ok": 97, "busy": 3}, "handshake": {"accepted": 97, "failed": 0},
          "latency_us": {"p50": 41, "p90": 80, "p99": 210, "max": 900}, "elapsed_ms": 12.5, "retries": 0,
          "errors": [{"outcome": "busy", "system_error": 11, "detail": "connect: Resource temporarily unavailable"}],
@@ -115,6 +119,12 @@ TEST(ProtocolSchemas, RejectBrokenMessages) {
                       "platform": "plan9", "arch": "x64", "pid": 1, "capabilities": []})"),
                   "hello.schema.json#/$defs/result")),
               HasSubstr("/platform: expected one of"));
+  EXPECT_THAT(to_string(schemas.validate(
+                  json::parse(R"({"protocol": 1, "implementation": "x", "version": "1",
+                      "platform": "linux", "arch": "x64", "pid": 1, "capabilities": ["listen"],
+                      "provided_by": {"listen": "partly"}})"),
+                  "hello.schema.json#/$defs/result")),
+              HasSubstr("/provided_by/listen: expected one of"));
   EXPECT_THAT(to_string(schemas.validate(
                   json::parse(R"({"attempts": 1, "outcomes": {"bogus": 1}, "elapsed_ms": 1})"),
                   "dial.schema.json#/$defs/result")),

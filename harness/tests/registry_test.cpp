@@ -27,7 +27,7 @@ std::string load_error(const std::filesystem::path& path) {
 TEST(Registry, ProjectRegistryLoadsWithPlaceholdersExpanded) {
   Registry registry =
       load_registry(std::filesystem::path(PIPECHECK_SOURCE_DIR) / "fixtures/impls.json", kVars);
-  EXPECT_THAT(registry.names(), ElementsAre("reference", "node", "python", "java-nio",
+  EXPECT_THAT(registry.names(), ElementsAre("reference", "node", "python", "go-net", "java-nio",
                                             "reference-windows", "node-windows"));
   EXPECT_THAT(registry.find("reference")->command,
               ElementsAre("/build/harness/agents/reference/pipecheck-agent"));

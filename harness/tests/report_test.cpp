@@ -3,6 +3,7 @@
 //
 // Approval files live in reports/expected/. On a mismatch the test prints a diff and writes the
 // actual file to ./report_approval_actual/; PIPECHECK_APPROVE=1 rewrites the expected files.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
@@ -19,6 +20,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using testing::HasSubstr;
+using testing::IsEmpty;
 
 const fs::path kExpectedDir = fs::path(PIPECHECK_SOURCE_DIR) / "reports" / "expected";
 
@@ -132,7 +135,12 @@ Report synthetic_run(const fs::path& file, const std::string& run_id) {
   RunInfo run = current_run_info();
   run.run_id = run_id;
   ReportWriter writer(file, run);
-  writer.add_implementation({"reference", "0.1.0", "linux", "x64", {"hash.pipecheck", "listen"}});
+  writer.add_implementation({"reference",
+                             "0.1.0",
+                             "linux",
+                             "x64",
+                             {"hash.pipecheck", "listen", "dial.barrier"},
+                             {{"hash.pipecheck", "library"}, {"dial.barrier", "agent"}}});
   writer.add_check(make_check("HashVectors.Golden", {"HASH-31", "HASH-8"}, Status::pass, 12, {},
                               {{"agent", "reference"}}));
   Check failed = make_check("Naming.PathBudget", {"NAME-6"}, Status::fail, 3.5,
@@ -286,8 +294,32 @@ TEST_F(ReportTest, ParseErrorNamesFilePointerAndRule) {
       },
       ReportError);
   document = to_json(Report{});
-  document["format_version"] = 2;
+  document["format_version"] = 3;
   EXPECT_THROW(report_from_json(document, "r.json"), ReportError);
+}
+
+// Format 1 had no provided_by: such reports are still read, with no provenance.
+TEST_F(ReportTest, FormatOneReportsAreReadWithoutProvenance) {
+  json document = to_json(synthetic_run(scratch.path() / "r.json", "run-a"));
+  document["format_version"] = 1;
+  document["runs"][0]["implementations"][0].erase("provided_by");
+  EXPECT_THAT(validate_report(document), IsEmpty());
+  const Report read = report_from_json(document, "old.json");
+  EXPECT_TRUE(read.runs[0].implementations[0].provided_by.empty());
+  EXPECT_THAT(summary_table(read),
+              HasSubstr("    undeclared: hash.pipecheck, listen, dial.barrier\n"));
+}
+
+// The summary says, per implementation, which capabilities its library provides and which its
+// agent's own code adds (and which it did not say).
+TEST_F(ReportTest, SummaryGroupsCapabilitiesByProvider) {
+  const std::string table = summary_table(synthetic_run(scratch.path() / "r.json", "run-a"));
+  EXPECT_THAT(table, HasSubstr("\ncapabilities by provider (library: the library under test does "
+                               "it; agent: the agent's own code does it):\n"
+                               "  reference 0.1.0 (linux x64)\n"
+                               "    library: hash.pipecheck\n"
+                               "    agent: dial.barrier\n"
+                               "    undeclared: listen\n"));
 }
 
 TEST_F(ReportTest, ReadReportRejectsSchemaViolationsWithTheirPaths) {

@@ -76,8 +76,8 @@ std::unique_ptr<SuiteAgent> SuiteAgent::start(const std::string& implementation,
   if (options.run_as_uid) spec.run_as_uid = *options.run_as_uid;
   auto agent = harness::Agent::start(spec);
   const harness::Hello& hello = agent->hello();
-  harness::report_implementation(
-      {implementation, hello.version, hello.platform, hello.arch, hello.capabilities});
+  harness::report_implementation({implementation, hello.version, hello.platform, hello.arch,
+                                  hello.capabilities, hello.provided_by});
   return std::unique_ptr<SuiteAgent>(new SuiteAgent(implementation, std::move(agent)));
 }
 

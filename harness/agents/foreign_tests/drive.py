@@ -305,12 +305,12 @@ def check_rejects(ctx, agent):
         expect(not reply["ok"], f"{case['id']} ({case['description']}): hashed instead of "
                                 f"refusing: {reply.get('result')}")
         error = reply["error"]
-        expect(error["code"] == "invalid_argument",
-               f"{case['id']} ({case['description']}): code {error['code']}")
-        expected_field = case["field"] if case["error"] == "invalid_field" else "profile"
-        expect(error.get("field") == expected_field,
+        expect(error["code"] == case["error"],
+               f"{case['id']} ({case['description']}): code {error['code']}, expected "
+               f"{case['error']}")
+        expect(error.get("field") == case["field"],
                f"{case['id']} ({case['description']}): field {error.get('field')!r}, expected "
-               f"{expected_field!r}; message: {error['message']}")
+               f"{case['field']!r}; message: {error['message']}")
     return f"{len(data['rejects'])} rejects"
 
 
@@ -629,7 +629,7 @@ def check_cross(ctx, server, client):
         server.ok("close", {"listener": listener["listener"]})
 
 
-def run(commands, keep):
+def run(commands, keep, known_failures=()):
     scratch = tempfile.mkdtemp(prefix="pcd-", dir="/tmp")
     failures, total = 0, 0
 
@@ -639,12 +639,21 @@ def run(commands, keep):
     def attempt(name, function, *args):
         nonlocal failures, total
         total += 1
+        known = function.__name__[6:] in known_failures and function.__name__ != "check_cross"
         try:
             note = function(*args)
-            report(name, "PASS", note or "")
+            if known:  # a documented finding no longer fails: the library changed
+                failures += 1
+                report(name, "FAIL", "listed with --known-failure but passed; update the "
+                                     "findings: " + (note or ""))
+            else:
+                report(name, "PASS", note or "")
         except CheckFailed as e:
-            failures += 1
-            report(name, "FAIL", str(e))
+            if known:
+                report(name, "KNOWN", str(e))
+            else:
+                failures += 1
+                report(name, "FAIL", str(e))
         except Exception:
             failures += 1
             report(name, "FAIL", traceback.format_exc())
@@ -676,7 +685,7 @@ def run(commands, keep):
             print(f"scratch kept in {scratch}")
         else:
             shutil.rmtree(scratch, ignore_errors=True)
-    print(f"{total - failures}/{total} checks passed", flush=True)
+    print(f"{total - failures}/{total} checks passed or failed as known", flush=True)
     return 1 if failures else 0
 
 
@@ -685,8 +694,11 @@ def main():
     parser.add_argument("--agent", action="append", required=True,
                         help="command that starts an agent (repeatable)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    parser.add_argument("--known-failure", action="append", default=[], metavar="CHECK",
+                        help="a single-agent check (e.g. full_backlog_listener) that fails for a "
+                             "documented finding; it must fail (repeatable)")
     options = parser.parse_args()
-    return run(options.agent, options.keep)
+    return run(options.agent, options.keep, tuple(options.known_failure))
 
 
 if __name__ == "__main__":

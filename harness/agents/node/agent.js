@@ -776,6 +776,25 @@ const CAPABILITIES = [
   ...(!WINDOWS && fs.existsSync('/proc/self/fd') ? ['fd-count'] : []),
 ];
 
+// Who provides each capability (hello `provided_by`): Node's net/libuv ('library'), or this
+// agent's own code around it ('agent'). README.md says why for each.
+const PROVIDED_BY = {
+  'hash.pipecheck': 'agent',      // the profile is written here (node:crypto only hashes)
+  'hash.msbuild': 'agent',
+  'discover': 'agent',            // fs.readdirSync + lstat; net has no discovery
+  'discover.report': 'agent',
+  'discover.reclaim': 'agent',
+  'listen': 'library',            // net.createServer().listen({path, backlog})
+  'dial': 'library',              // net.connect, outcome from err.code
+  'dial.retry': 'agent',          // net has no retry
+  'dial.threads': 'library',      // concurrent connects are libuv's
+  'dial.barrier': 'agent',
+  'close': 'library',             // server.close (and libuv's unlink)
+  'counters': 'agent',
+  'secure-directory': 'agent',    // umask + chmod + lstat checks; libuv creates the socket 0755
+  'fd-count': 'agent',
+};
+
 class Agent {
   constructor() {
     this.listeners = new Map();
@@ -799,7 +818,8 @@ class Agent {
       platform,
       arch: ownArch(),
       pid: process.pid,
-      capabilities: CAPABILITIES
+      capabilities: CAPABILITIES,
+      provided_by: Object.fromEntries(CAPABILITIES.map((c) => [c, PROVIDED_BY[c]]))
     };
   }
 

@@ -754,6 +754,21 @@ class Agent:
         if os.path.isdir("/proc/self/fd"):
             self.capabilities.append("fd-count")
 
+    # Who provides each capability (hello `provided_by`): Python's socket module ("library") or
+    # this agent's own code around it ("agent"). README.md says why for each.
+    PROVIDED_BY = {
+        "hash.pipecheck": "agent", "hash.msbuild": "agent",  # hashlib only hashes
+        "discover": "agent", "discover.report": "agent", "discover.reclaim": "agent",
+        "listen": "library", "listen.queue_size": "library",  # socket.listen(queue_size)
+        "dial": "library", "dial.retry": "agent", "dial.threads": "library",
+        "dial.barrier": "agent",
+        # socket.close does not wake a thread blocked in accept: the agent's poll + wake pipe
+        # does, and its inode-checked unlink removes the file.
+        "close": "agent", "close.concurrent": "agent",
+        "counters": "agent", "peer-check": "agent", "secure-directory": "agent",
+        "fd-count": "agent",
+    }
+
     def op_hello(self, args):
         if args.get("protocol") != PROTOCOL:
             raise AgentError("bad_request", f"protocol {args.get('protocol')!r} is not supported; "
@@ -763,7 +778,8 @@ class Agent:
                 else plat)
         return {"protocol": PROTOCOL, "implementation": IMPLEMENTATION, "version": VERSION,
                 "platform": plat, "arch": own_arch(), "pid": os.getpid(),
-                "capabilities": self.capabilities}
+                "capabilities": self.capabilities,
+                "provided_by": {c: self.PROVIDED_BY[c] for c in self.capabilities}}
 
     def op_hash(self, args):
         handshake = make_handshake(args)

@@ -3,7 +3,8 @@
 
 Speaks protocol v1: hello, listen (returns a fake path), dial / prepare_dial / fire (every attempt
 "ok", with latencies_us), counters, close, exit. Env FAKE_AGENT_CAPS overrides the capability list
-(comma separated); FAKE_AGENT_STDERR is written to stderr at start.
+(comma separated); FAKE_AGENT_PROVIDED_BY (a JSON object) is sent as hello's provided_by;
+FAKE_AGENT_STDERR is written to stderr at start.
 """
 import json
 import os
@@ -47,9 +48,11 @@ for line in sys.stdin:
     req = json.loads(line)
     rid, op, args = req["id"], req["op"], req["args"]
     if op == "hello":
-        reply(rid, {"protocol": 1, "implementation": "fake", "version": "0.0.1",
-                    "platform": "linux", "arch": "x64", "pid": os.getpid(),
-                    "capabilities": caps})
+        hello = {"protocol": 1, "implementation": "fake", "version": "0.0.1",
+                 "platform": "linux", "arch": "x64", "pid": os.getpid(), "capabilities": caps}
+        if os.environ.get("FAKE_AGENT_PROVIDED_BY"):
+            hello["provided_by"] = json.loads(os.environ["FAKE_AGENT_PROVIDED_BY"])
+        reply(rid, hello)
     elif op == "listen":
         root = args.get("root", "/tmp")
         name = "pipecheck-" + "a" * 32 + "-" + str(os.getpid())

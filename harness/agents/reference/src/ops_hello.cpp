@@ -23,19 +23,33 @@ nlohmann::json capabilities() {
   return out;
 }
 
+// Who provides each capability (hello `provided_by`): the reference library impl/ ("library"),
+// or this agent's own code around it ("agent"): the start barrier, latency samples, listener
+// counters and the descriptor count exist only for the harness.
+nlohmann::json provided_by(const nlohmann::json& declared) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& capability : declared) {
+    const std::string name = capability.get<std::string>();
+    const bool agent_code = name == "dial.barrier" || name == "dial.latencies" ||
+                            name == "counters" || name == "fd-count";
+    out[name] = agent_code ? "agent" : "library";
+  }
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json op_hello(Agent&, Args& args) {
   const auto protocol = args.integer("protocol", kProtocolVersion, 0, 1'000'000);
   args.finish();
   if (protocol != kProtocolVersion)
-    throw ProtocolError::unsupported("protocol " + std::to_string(protocol) +
+    throw ProtocolError::bad_request("protocol " + std::to_string(protocol) +
                                      " is not supported; this agent speaks protocol " +
                                      std::to_string(kProtocolVersion));
   return {{"protocol", kProtocolVersion},       {"implementation", "reference"},
           {"version", PIPECHECK_AGENT_VERSION}, {"platform", platform_name()},
           {"arch", pipecheck::current_arch()},  {"pid", pipecheck::current_pid()},
-          {"capabilities", capabilities()}};
+          {"capabilities", capabilities()},     {"provided_by", provided_by(capabilities())}};
 }
 
 nlohmann::json op_exit(Agent& agent, Args& args) {

@@ -136,7 +136,7 @@ def test_hello(agent):
     for capability in ("hash.pipecheck", "listen", "dial.barrier", "close.concurrent", "fd-count",
                        "discover.legacy", "secure-directory"):
         check(capability in hello["capabilities"], "hello declares %s" % capability)
-    check_error(agent.request("hello", {"protocol": 2}), "unsupported", "hello protocol 2")
+    check_error(agent.request("hello", {"protocol": 2}), "bad_request", "hello protocol 2")
 
 
 def test_hash(agent, root):

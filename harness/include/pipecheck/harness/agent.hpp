@@ -56,6 +56,10 @@ struct Hello {
   std::string arch{};
   std::int64_t pid = 0;  // as the agent reports it (under Wine: the Windows PID)
   std::vector<std::string> capabilities{};
+  // Capability -> "library" (the implementation's library does it) or "agent" (code of the agent
+  // around the library does it). Only declared capabilities; a capability without an entry is
+  // undeclared provenance.
+  std::map<std::string, std::string> provided_by{};
   nlohmann::json raw{};
 };
 

@@ -30,7 +30,9 @@
 namespace pipecheck::harness {
 
 inline constexpr std::string_view kReportFormat = "pipecheck-report";
-inline constexpr int kReportFormatVersion = 1;
+inline constexpr int kReportFormatVersion = 2;
+// Reports of format 1 (no `provided_by`) are still read.
+inline constexpr int kOldestReadableReportFormatVersion = 1;
 
 enum class Status { pass, fail, skip, unsupported, error };
 inline constexpr Status kAllStatuses[] = {Status::pass, Status::fail, Status::skip,
@@ -46,6 +48,8 @@ struct ImplementationInfo {
   std::string platform;
   std::string arch;
   std::vector<std::string> capabilities;
+  // Capability -> "library" or "agent", as the agent declared it (hello `provided_by`).
+  std::map<std::string, std::string> provided_by{};
   bool operator==(const ImplementationInfo&) const = default;
 };
 

@@ -1,0 +1,3 @@
+module pipecheck.invalid/agents/go-net
+
+go 1.19
