@@ -51,13 +51,15 @@ PIPECHECK_CHECK(Geometry, MeetsItsExpectations) {
   });
 }
 
+// Each implementation serves its own clients here: a geometry measures the server's backlog, and
+// every server x client pair already runs a backlog geometry in Interop.Backlog. Running every
+// geometry for every pair grew with the square of the implementations (5 of them: 200 runs, past
+// the suite's time bound on 2 cores) without telling more about any server.
 std::vector<GeometryParam> geometry_params() {
   std::vector<GeometryParam> params;
-  const auto implementations = selected_implementations();
-  for (const auto& server : implementations) {
-    for (const auto& client : implementations) {
-      for (const auto& file : geometry_files()) params.emplace_back(server, client, file);
-    }
+  for (const auto& implementation : selected_implementations()) {
+    for (const auto& file : geometry_files())
+      params.emplace_back(implementation, implementation, file);
   }
   return params;
 }
