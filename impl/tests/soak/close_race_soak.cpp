@@ -22,8 +22,9 @@
 #include "pipecheck/connection.hpp"
 #include "pipecheck/dial.hpp"
 #include "pipecheck/error.hpp"
-#include "pipecheck/handshake.hpp"
+#include "pipecheck/hash_profile.hpp"
 #include "pipecheck/listener.hpp"
+#include "pipecheck/wire_handshake.hpp"
 
 namespace {
 
