@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "pipecheck/connection.hpp"
+#include "pipecheck/wire_handshake.hpp"
 #include "posix_connection.hpp"
 
 namespace {
