@@ -63,6 +63,11 @@ harness::GeometryRun report_entry(const harness::GeometryResult& result,
                     {"connections_per_thread", geometry.clients.connections_per_thread},
                     {"retry", geometry.clients.retry_deadline_ms.has_value()},
                     {"repetitions", geometry.repetitions}};
+  if (geometry.silent_clients.processes > 0) {
+    run.parameters["silent_client_processes"] = geometry.silent_clients.processes;
+    run.parameters["silent_client_threads"] = geometry.silent_clients.threads;
+    run.parameters["silent_hold_ms"] = geometry.silent_clients.hold_ms;
+  }
   run.server = result.server_implementation;
   run.client = result.client_implementation;
   const harness::OutcomeCounts& counts = result.outcomes;
@@ -97,6 +102,7 @@ TEST_P(Geometry, MeetsItsExpectations) {
     measure("accepts_per_s", result.accepts_per_second);
     measure("wall_ms", result.wall_ms);
     measure("outcomes", result.outcomes.to_json());
+    if (geometry.silent_clients.processes > 0) measure("silent_outcomes", result.silent.to_json());
     std::cout << geometry.name << ": " << result.outcomes.to_json().dump()
               << " busy_rate=" << result.busy_rate << " accepts/s=" << result.accepts_per_second
               << " latency_us=" << result.latency.to_json().dump() << "\n";
