@@ -14,8 +14,9 @@ environments (issue 12), all real processes over real sockets (POSIX only).
 6. dial --pid refuses a symlinked endpoint directory (exit 1, insecure) and a symlink named like
    the endpoint (`denied`), and never connects through either.
 7. roots (NAME-5) and the path budget (NAME-6): a relative root, an `@` root, an empty
-   PIPECHECK_ROOT, a nonexistent root exit 2 naming the rule for hash/serve/dial/discover as
-   each applies; discover exits 2 over the 104-byte budget like hash.
+   PIPECHECK_ROOT exit 2 naming the rule in hash/serve/dial/discover; a nonexistent root exits
+   2 in serve and is an empty result in discover / `absent` in dial; a root that is a file exits
+   2; discover exits 2 over the 104-byte budget like hash.
 """
 
 import json
@@ -253,11 +254,11 @@ def case_dial_symlinks(args, checks, scratch):
 
 
 def case_roots(args, checks, scratch):
-    missing = os.path.join(scratch, "does-not-exist")
+    missing = os.path.join(scratch, "nx")  # short: the longest name must fit NAME-6
     cases = [
         (["--root", "relative/dir"], None, "not an absolute path (NAME-5"),
         (["--root", "@abstract"], None, "not an absolute path (NAME-5"),
-        (["--root", missing], None, "does not exist (NAME-5"),
+
         ([], "", "PIPECHECK_ROOT is set but empty (NAME-5"),
         ([], "relative", "not an absolute path (NAME-5"),
     ]
@@ -276,6 +277,26 @@ def case_roots(args, checks, scratch):
                           f"root {extra or ['PIPECHECK_ROOT=' + repr(env_root)]}: {words[0]} "
                           f"exits 2 naming NAME-5",
                           f"exit {result.returncode}: {stderr[-300:]}")
+    # A root that does not exist: serve refuses it (exit 2); discover finds nothing there and
+    # dial finds no endpoint (DISC-9), as for a missing endpoint directory.
+    result = run(args.command, "serve", *FIELDS, "--root", missing, "--timeout-ms", "1000")
+    stderr = result.stderr.decode()
+    checks.expect(result.returncode == 2 and "does not exist (NAME-5" in stderr,
+                  "missing root: serve exits 2 naming NAME-5", f"exit {result.returncode}: {stderr}")
+    result = run(args.command, "discover", *FIELDS, "--root", missing, "--json")
+    checks.expect(result.returncode == 0 and json.loads(result.stdout)["live"] == [],
+                  "missing root: discover finds nothing (exit 0)", result.stderr.decode())
+    result, reply = dial(args.command, missing, 1)
+    checks.expect(result.returncode == 1 and reply.get("outcome") == "absent",
+                  "missing root: dial --pid is absent (exit 1)", json.dumps(reply))
+    plain_file = os.path.join(scratch, "plain-file")
+    open(plain_file, "w").close()
+    for words in (["serve", *FIELDS, "--timeout-ms", "1000"], ["discover", *FIELDS]):
+        result = run(args.command, *words, "--root", plain_file)
+        stderr = result.stderr.decode()
+        checks.expect(result.returncode == 2 and "is not a directory (NAME-5" in stderr,
+                      f"root that is a file: {words[0]} exits 2 naming NAME-5",
+                      f"exit {result.returncode}: {stderr}")
     long_root = os.path.join(scratch, "r" * 60)
     os.mkdir(long_root, 0o700)
     result = run(args.command, "discover", *FIELDS, "--root", long_root)

@@ -38,8 +38,8 @@ UniqueFd open_directory(const std::string& path) {
   return UniqueFd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
 
-// NAME-5: the root is configuration; one that does not exist (or is no directory) is bad input,
-// for discovery as much as for a listener.
+// NAME-5: the root is configuration: a listener refuses one that does not exist as bad input;
+// one that is not a directory is refused by everyone.
 [[noreturn]] void throw_missing_root(const std::string& root, int error) {
   if (error == ENOENT || error == ENOTDIR) {
     throw Error::bad_field("root", "endpoint root '" + root + "' " +
@@ -50,9 +50,12 @@ UniqueFd open_directory(const std::string& path) {
 }
 
 // The shared root (msbuild profile): the configured path is opened as given.
-std::optional<EndpointDirectory> open_shared_root(const std::string& root, Create) {
+std::optional<EndpointDirectory> open_shared_root(const std::string& root, Create create) {
   UniqueFd fd = open_directory(root);
-  if (!fd) throw_missing_root(root, errno);
+  if (!fd) {
+    if (errno == ENOENT && create == Create::no) return std::nullopt;  // nothing there (DISC-9)
+    throw_missing_root(root, errno);
+  }
   return EndpointDirectory{std::move(fd), root, false};
 }
 
@@ -89,8 +92,8 @@ std::optional<EndpointDirectory> open_endpoint_directory(const std::string& dire
   UniqueFd parent_fd = open_directory(parent);
   if (!parent_fd) {
     const int error = errno;
+    if (error == ENOENT && create == Create::no) return std::nullopt;  // nothing there (DISC-9)
     if (parent == without_trailing_slashes(root)) throw_missing_root(root, error);
-    if (error == ENOENT && create == Create::no) return std::nullopt;
     throw_system_error("open", "parent of endpoint directory '" + path + "'", error);
   }
 

@@ -42,7 +42,13 @@ TEST(ListenRacePosix, ConcurrentListenersOnOneNameNeverBothWin) {
       std::vector<std::jthread> threads;
       for (int t = 0; t < contenders; ++t) {
         threads.emplace_back([&, t] {
+          // Staggered by 0-59 us, varying by round and thread: the contenders meet at every
+          // offset of each other's bind/publish, not only at the same instant.
+          const auto stagger = std::chrono::microseconds((round * 7 + t * 13) % 60);
           start.arrive_and_wait();
+          const auto go = testing::Clock::now() + stagger;
+          while (testing::Clock::now() < go) {
+          }
           try {
             won[static_cast<std::size_t>(t)].emplace(hs, root.listen(4, holder_pid));
           } catch (const Error& e) {
@@ -53,12 +59,16 @@ TEST(ListenRacePosix, ConcurrentListenersOnOneNameNeverBothWin) {
     }
     int winners = 0;
     for (const auto& listener : won) winners += listener.has_value() ? 1 : 0;
-    for (const auto& error : errors) EXPECT_EQ(error, "") << "round " << round;
+    for (const auto& error : errors) {
+      EXPECT_EQ(error, "") << "round " << round;
+    }
     if (winners > 1) ++double_wins;
     if (winners == 0) ++no_wins;
     // The winner's socket is the one at the name: it answers.
     const Endpoint ep = endpoint_for(hs, holder_pid, root.naming());
-    if (winners == 1) EXPECT_EQ(dial_once(ep.path, 1s).outcome, DialOutcome::ok);
+    if (winners == 1) {
+      EXPECT_EQ(dial_once(ep.path, 1s).outcome, DialOutcome::ok);
+    }
   }
   EXPECT_EQ(double_wins, 0) << "of " << round << " rounds, two listeners both succeeded";
   EXPECT_EQ(no_wins, 0) << "of " << round << " rounds, every contender failed";
