@@ -40,17 +40,40 @@ AcceptResult accept_status(AcceptStatus status, std::string detail = {}) {
   return result;
 }
 
-// The PID the kernel names for whoever listens at `path` (peer credentials of a probe
-// connection); nullopt when nothing answers or the system does not say (LSN-6).
-std::optional<ProcessId> listening_pid(const std::string& path) {
+// One connect to what is at `path`: the outcome and, when it connected, the PID the kernel names
+// for whoever listens there (peer credentials; LSN-6 names the holder). One connect only: each
+// probe takes a backlog slot until the holder accepts it.
+struct Probe {
+  DialOutcome outcome = DialOutcome::other;
+  std::optional<ProcessId> holder;
+};
+
+Probe probe(const std::string& path) {
+  Probe result;
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
-  if (path.size() + 1 > sizeof address.sun_path) return std::nullopt;
+  if (path.size() + 1 > sizeof address.sun_path) return result;
   path.copy(address.sun_path, path.size());
   detail::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd || ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0)
-    return std::nullopt;
-  return detail::peer_pid(fd.get());
+  if (!fd) return result;
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) {
+    result.outcome = DialOutcome::ok;
+    result.holder = detail::peer_pid(fd.get());
+    return result;
+  }
+  switch (errno) {
+    case ENOENT:
+      result.outcome = DialOutcome::absent;
+      break;
+    case ECONNREFUSED:
+      result.outcome = DialOutcome::refused;
+      break;
+    case EAGAIN:
+    case EINPROGRESS:  // a listener that has not taken it yet: live
+      result.outcome = DialOutcome::busy;
+      break;
+  }
+  return result;
 }
 
 }  // namespace
@@ -193,23 +216,23 @@ void Listener::Impl::reclaim_existing() {
                                              " owned by uid " + std::to_string(existing.st_uid) +
                                              ", not a socket of ours; left untouched");
   }
-  const DialResult probe = dial_once(endpoint.path, std::chrono::milliseconds(100));
-  if (probe.outcome == DialOutcome::absent) return;
-  if (probe.outcome == DialOutcome::ok && probe.connection) {
-    const ProcessId holder = listening_pid(endpoint.path).value_or(endpoint.pid);
+  const Probe found = probe(endpoint.path);
+  if (found.outcome == DialOutcome::absent) return;
+  if (found.outcome == DialOutcome::ok) {
+    const ProcessId holder = found.holder.value_or(endpoint.pid);
     throw Error::in_use_by(holder, held + "is held by a live listener, PID " +
                                        std::to_string(holder) + " (the name says PID " +
                                        std::to_string(endpoint.pid) + ")");
   }
   const bool pid_alive = process_alive(endpoint.pid);
   const bool ours = endpoint.pid == current_pid();
-  const bool stale = probe.outcome == DialOutcome::refused && (!pid_alive || ours);
+  const bool stale = found.outcome == DialOutcome::refused && (!pid_alive || ours);
   if (!stale) {
     throw Error::in_use_by(endpoint.pid,
                            held + "(PID " + std::to_string(endpoint.pid) +
                                ") is not ours to reclaim: PID " + std::to_string(endpoint.pid) +
                                (pid_alive ? " is alive" : " is not running") + "; connect gave " +
-                               std::string(to_string(probe.outcome)));
+                               std::string(to_string(found.outcome)));
   }
   if (detail::same_socket_of_ours(directory_fd.get(), name, existing)) {
     ::unlinkat(directory_fd.get(), name.c_str(), 0);

@@ -50,7 +50,7 @@ TEST(ListenRacePosix, ConcurrentListenersOnOneNameNeverBothWin) {
           while (testing::Clock::now() < go) {
           }
           try {
-            won[static_cast<std::size_t>(t)].emplace(hs, root.listen(4, holder_pid));
+            won[static_cast<std::size_t>(t)].emplace(hs, root.listen(16, holder_pid));
           } catch (const Error& e) {
             if (e.code() != Errc::address_in_use) errors[static_cast<std::size_t>(t)] = e.what();
           }
