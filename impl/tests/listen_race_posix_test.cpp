@@ -30,8 +30,8 @@ TEST(ListenRacePosix, ConcurrentListenersOnOneNameNeverBothWin) {
   ScratchRoot root;
   const Handshake hs = testing::unique_handshake();
   const ProcessId holder_pid = ::getppid();  // alive, and none of the contenders
-  constexpr int kMinimumRounds = 300;
-  const auto until = testing::Clock::now() + 3s;
+  constexpr int kMinimumRounds = 100;
+  const auto until = testing::Clock::now() + 2s;
   int double_wins = 0, no_wins = 0, round = 0;
   for (; round < kMinimumRounds || testing::Clock::now() < until; ++round) {
     const int contenders = 2 + round % 4;
@@ -95,9 +95,11 @@ TEST(ListenRacePosix, ReclaimersNeverDeleteALiveListener) {
     ++cycles;
     try {
       Listener listener(hs, root.listen(4, dead));
+      // The reclaimers' probes may fill the backlog (nobody accepts): busy is live too.
       struct stat st {};
+      const DialOutcome outcome = dial_once(listener.endpoint().path, 1s).outcome;
       if (::lstat(listener.endpoint().path.c_str(), &st) != 0 ||
-          dial_once(listener.endpoint().path, 1s).outcome != DialOutcome::ok) {
+          (outcome != DialOutcome::ok && outcome != DialOutcome::busy)) {
         ++deleted_live;
       }
     } catch (const Error& e) {
