@@ -59,8 +59,8 @@ class ListenRace : public AgentCheck {
 };
 
 // LSN-6, SEC-5: 2 or 3 agents listen on one name at once, round after round; the name's PID is
-// alive but none of theirs (the suite's), or dead. Exactly one listen succeeds, the others fail
-// `address_in_use`, and the winner's socket answers.
+// alive but none of theirs (the suite's), or dead, in turn. Exactly one listen succeeds, the others
+// fail `address_in_use`, and the winner's socket answers.
 TEST_P(ListenRace, ConcurrentListenersOnOneNameExactlyOneWins) {
   run_guarded([&] {
     for (const char* id : {"LSN-6", "SEC-5"}) requirement(id);
@@ -69,11 +69,15 @@ TEST_P(ListenRace, ConcurrentListenersOnOneNameExactlyOneWins) {
       agents.push_back(start_agent(agent_options("listener-" + std::to_string(i))));
     PIPECHECK_REQUIRE_CAPABILITIES(*agents.front(), "listen", "close", "dial");
     const long long dead = dead_pid();
+    // Made here, not in the threads: scratch_root() creates the check's root on first use.
+    const json live_args = listen_args(::getpid()), dead_args = listen_args(dead);
     const auto stop_at = Clock::now() + kBudget;
     int rounds = 0, single_wins = 0;
     for (; rounds < kMaxRounds && Clock::now() < stop_at; ++rounds) {
       const int contenders = 2 + rounds % (kContenders - 1);
-      const long long pid = rounds % 3 == 2 ? dead : static_cast<long long>(::getpid());
+      const bool dead_name = rounds % 2 == 1;
+      const long long pid = dead_name ? dead : static_cast<long long>(::getpid());
+      const json& args = dead_name ? dead_args : live_args;
       std::barrier start(contenders);
       std::vector<std::optional<json>> won(static_cast<std::size_t>(contenders));
       std::vector<std::string> unexpected(static_cast<std::size_t>(contenders));
@@ -87,7 +91,7 @@ TEST_P(ListenRace, ConcurrentListenersOnOneNameExactlyOneWins) {
             start.arrive_and_wait();
             try {
               json result;
-              const auto error = call_expecting_error(agent, "listen", listen_args(pid), &result);
+              const auto error = call_expecting_error(agent, "listen", args, &result);
               if (!error) {
                 won[slot] = result;
               } else if (error->code() != "address_in_use") {
@@ -146,6 +150,10 @@ TEST_P(ListenRace, ReclaimersNeverDeleteALiveListener) {
       reclaimers.push_back(start_agent(agent_options("reclaimer-" + std::to_string(i))));
     PIPECHECK_REQUIRE_CAPABILITIES(*reclaimers.front(), "discover", "discover.reclaim");
     const long long dead = dead_pid();
+    // Made here, not in the threads: scratch_root() creates the check's root on first use.
+    const json listen_dead = listen_args(dead);
+    json discover_args = handshake_args(check_fields(), scratch_root());
+    discover_args["reclaim"] = true;
 
     std::atomic<bool> done{false};
     std::mutex mutex;
@@ -154,11 +162,9 @@ TEST_P(ListenRace, ReclaimersNeverDeleteALiveListener) {
     std::vector<std::jthread> loops;
     for (auto& reclaimer : reclaimers) {
       loops.emplace_back([&, agent = reclaimer.get()] {
-        json args = handshake_args(check_fields(), scratch_root());
-        args["reclaim"] = true;
         while (!done) {
           try {
-            const json found = agent->call("discover", args);
+            const json found = agent->call("discover", discover_args);
             ++discoveries;
             const std::lock_guard lock(mutex);
             for (const json& name : found.value("reclaimed", json::array()))
@@ -177,7 +183,7 @@ TEST_P(ListenRace, ReclaimersNeverDeleteALiveListener) {
     std::string first_failure;
     for (; Clock::now() < stop_at; ++cycles) {
       json opened;
-      const auto error = call_expecting_error(*listener, "listen", listen_args(dead), &opened);
+      const auto error = call_expecting_error(*listener, "listen", listen_dead, &opened);
       if (error) {
         if (failed_listens++ == 0) first_failure = error->code() + ": " + error->message();
         continue;
