@@ -307,7 +307,10 @@ def unlink_if_same(path, st):
         return False
     if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
         return False
-    os.unlink(path)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False  # its owner removed it meanwhile
     return True
 
 
