@@ -8,6 +8,7 @@
 #include "handshake_options.hpp"
 #include "output.hpp"
 #include "pipecheck/dial.hpp"
+#include "pipecheck/dial_endpoint.hpp"
 #include "pipecheck/wire_handshake.hpp"
 
 namespace pipecheck::cli {
@@ -24,7 +25,10 @@ int cmd_dial(const std::vector<std::string>& args) {
         "usage: pipecheck dial <handshake options> (--pid N | --path P) [--retry-ms MS]\n"
         "                      [--timeout-ms MS] [--json]\n"
         "Connects once (or with retry), prints the outcome (ok, busy, absent, refused, denied,\n"
-        "timeout, other) and the handshake result. Exit 0 only on ok + accepted.\n\noptions:\n" +
+        "timeout, other) and the handshake result. Exit 0 only on ok + accepted.\n"
+        "With --pid the endpoint directory is checked as discover checks it (exit 1 if insecure)\n"
+        "and no symlink is followed (a symlink at the endpoint's name is `denied`); --path is\n"
+        "dialed as given.\n\noptions:\n" +
         describe_options(specs));
     return 0;
   }
@@ -32,19 +36,27 @@ int cmd_dial(const std::vector<std::string>& args) {
   if (options.has("pid") == options.has("path"))
     throw UsageError("give exactly one of --pid and --path");
   const Handshake hs = handshake_from(options);
-  const std::string path =
-      options.has("path")
-          ? *options.value("path")
-          : endpoint_for(hs, options.number("pid", 1, max_process_id(), 0), naming_from(options))
-                .path;
   const std::chrono::milliseconds timeout{options.number("timeout-ms", 1, 3'600'000, 2000)};
   const long long retry_ms = options.number("retry-ms", 1, 3'600'000, 0);
+  std::optional<RetryPolicy> retry;
+  if (retry_ms > 0) {
+    retry = RetryPolicy{.deadline = std::chrono::milliseconds(retry_ms),
+                        .initial_backoff = std::chrono::microseconds(100),
+                        .max_backoff = std::chrono::microseconds(10000)};
+  }
 
-  DialResult dial = retry_ms > 0
-                        ? dial_with_retry(path, {.deadline = std::chrono::milliseconds(retry_ms),
-                                                 .initial_backoff = std::chrono::microseconds(100),
-                                                 .max_backoff = std::chrono::microseconds(10000)})
-                        : dial_once(path, timeout);
+  // By PID, the endpoint is reached as discovery reaches it: verified directory, no symlinks.
+  std::string path;
+  DialResult dial;
+  if (options.has("path")) {
+    path = *options.value("path");
+    dial = retry ? dial_with_retry(path, *retry) : dial_once(path, timeout);
+  } else {
+    const ProcessId pid = options.number("pid", 1, max_process_id(), 0);
+    const NamingOptions naming = naming_from(options);
+    path = endpoint_for(hs, pid, naming).path;
+    dial = dial_endpoint(hs, pid, naming, timeout, retry);
+  }
   std::optional<HandshakeResult> handshake;
   if (dial.outcome == DialOutcome::ok && dial.connection) {
     handshake = client_handshake(*dial.connection, hs.hash, timeout);

@@ -27,6 +27,8 @@ int cmd_discover(const std::vector<std::string>& args) {
   discovery.naming = naming_from(options);
   discovery.reclaim_stale = options.has("reclaim");
   const std::string directory = endpoint_directory(hs, discovery.naming);
+  // NAME-6 as for hash, serve and dial: the name of every possible PID fits the path budget.
+  (void)endpoint_for(hs, max_process_id(), discovery.naming);
   const DiscoveryResult found = discover(hs, discovery);
 
   if (options.has("json")) {

@@ -18,6 +18,7 @@
 //   pipecheck run --impl reference,node,python --expect fixtures/expected-findings.json
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -468,7 +469,14 @@ int cmd_run(const std::vector<std::string>& args) {
     std::cout << "\n"
               << harness::summary_table(writer.report()) << "\npipecheck run: interrupted by "
               << *signal_name << "; report: " << report_file.string() << "\n";
-    return *signal_name == "SIGTERM" ? 143 : 130;
+    // 128 + the signal number, as a shell reports a command its signal ended.
+    static const std::map<std::string, int> kExitCodes = {{"SIGHUP", 128 + SIGHUP},
+                                                          {"SIGINT", 128 + SIGINT},
+                                                          {"SIGQUIT", 128 + SIGQUIT},
+                                                          {"SIGUSR1", 128 + SIGUSR1},
+                                                          {"SIGTERM", 128 + SIGTERM}};
+    const auto code = kExitCodes.find(*signal_name);
+    return code == kExitCodes.end() ? 130 : code->second;
   }
   writer.finish();
 

@@ -40,6 +40,11 @@ NamingOptions naming_from(const ParsedOptions& options) {
   NamingOptions naming;
   naming.root = options.value_or("root", "");
   naming.prefix = options.value_or("prefix", "");
+  if (options.has("root") && naming.root.empty()) {
+    throw UsageError(
+        "option --root: empty (NAME-5: expected an absolute path of an existing "
+        "directory)");
+  }
   if (options.has("prefix") && naming.prefix.empty()) {
     throw UsageError(
         "option --prefix: empty (NAME-2: expected 1 to 32 characters of [A-Za-z0-9._])");

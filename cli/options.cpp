@@ -61,6 +61,13 @@ ParsedOptions parse_options(const std::vector<std::string>& args,
     } else if (inline_value) {
       parsed.set(name, *inline_value);
     } else if (i + 1 < args.size()) {
+      // An option is never swallowed as the value of the one before (`--salt --json`).
+      const std::string& next = args[i + 1];
+      if (next.rfind("--", 0) == 0) {
+        throw UsageError("option --" + name + " needs a value (" + std::string(spec->value_name) +
+                         "), got the option \"" + next +
+                         "\"; a value that starts with -- is given as --" + name + "=VALUE");
+      }
       parsed.set(name, args[++i]);
     } else {
       throw UsageError("option --" + name + " needs a value (" + std::string(spec->value_name) +

@@ -11,9 +11,13 @@ std::mutex output_mutex;  // serve's workers print concurrently: keep lines whol
 
 }  // namespace
 
-void print_json(const nlohmann::json& object) {
+std::string json_line(const nlohmann::json& object) {
   // Invalid UTF-8 (say, in a root path) is replaced rather than aborting the output.
-  std::string line = object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void print_json(const nlohmann::json& object) {
+  const std::string line = json_line(object);
   std::lock_guard lock(output_mutex);
   std::cout << line << std::endl;
 }

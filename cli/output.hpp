@@ -12,6 +12,8 @@
 namespace pipecheck::cli {
 
 void print_json(const nlohmann::json& object);
+// The one-line text print_json prints (without the newline).
+std::string json_line(const nlohmann::json& object);
 void print_text(std::string_view line);
 // Control characters as \n, \t, \xNN, so a key or a hostile name prints on one line.
 std::string escaped(std::string_view text);

@@ -1,8 +1,9 @@
 // stop_signal.hpp — a one-shot, process-wide stop request for long-running subcommands.
 //
-// SIGINT/SIGTERM (Ctrl-C / console close on Windows) or request_stop() from any thread ends the
-// wait; the first reason wins. Call watch_signals() before starting other threads (on POSIX the
-// signals are blocked in the caller and in every thread it starts, and one thread sigwait()s).
+// SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 (Ctrl-C / console close on Windows) or
+// request_stop() from any thread ends the wait; the first reason wins (its name, e.g. "SIGHUP").
+// Call watch_signals() before starting other threads (on POSIX the signals are blocked in the
+// caller and in every thread it starts, and one thread sigwait()s).
 //
 //   StopSignal& stop = StopSignal::instance();
 //   stop.watch_signals();

@@ -180,6 +180,12 @@ Geometry parse_geometry(const json& document, const std::filesystem::path& sourc
   g.clients.timeout_ms = clients.value("timeout_ms", 1000);
   g.clients.handshake = clients.value("handshake", true);
   g.clients.hold_ms = clients.value("hold_ms", 0);
+  if (document.contains("silent_clients")) {
+    const json& silent = document["silent_clients"];
+    g.silent_clients.processes = silent["processes"].get<int>();
+    g.silent_clients.threads = silent["threads"].get<int>();
+    g.silent_clients.hold_ms = silent["hold_ms"].get<int>();
+  }
   g.repetitions = document["repetitions"].get<int>();
   for (const auto& [key, value] : document["expect"].items())
     g.expect[key] = value.get<std::int64_t>();
@@ -299,6 +305,7 @@ json GeometryResult::to_json() const {
               {"accepted", accepted},
               {"accepts_per_second", accepts_per_second},
               {"barrier", barrier},
+              {"silent_outcomes", silent.to_json()},
               {"notes", notes},
               {"repetitions", json::array()},
               {"errors", json::array()}};
@@ -363,22 +370,32 @@ GeometryResult run_geometry(const Geometry& g, const Implementation& server_impl
   // Start every agent at once.
   const std::size_t server_count = static_cast<std::size_t>(g.servers.count);
   const std::size_t client_count = static_cast<std::size_t>(g.clients.processes);
-  std::vector<std::unique_ptr<Agent>> servers(server_count), clients(client_count);
+  const std::size_t silent_count = static_cast<std::size_t>(g.silent_clients.processes);
+  std::vector<std::unique_ptr<Agent>> servers(server_count), clients(client_count),
+      silents(silent_count);
   auto name_of = [&](std::size_t i) {
-    return i < server_count ? "server-" + std::to_string(i)
-                            : "client-" + std::to_string(i - server_count);
+    if (i < server_count) return "server-" + std::to_string(i);
+    if (i < server_count + client_count) return "client-" + std::to_string(i - server_count);
+    return "silent-" + std::to_string(i - server_count - client_count);
   };
-  parallel_for(server_count + client_count, [&](std::size_t i) {
+  auto slot_of = [&](std::size_t i) -> std::unique_ptr<Agent>& {
+    if (i < server_count) return servers[i];
+    if (i < server_count + client_count) return clients[i - server_count];
+    return silents[i - server_count - client_count];
+  };
+  auto role_of = [&](std::size_t i) {
+    return i < server_count ? "server" : i < server_count + client_count ? "client" : "silent";
+  };
+  parallel_for(server_count + client_count + silent_count, [&](std::size_t i) {
     const bool is_server = i < server_count;
     const std::string name = name_of(i);
     AgentSpec spec = (is_server ? server_impl : client_impl)
                          .agent_spec(g.name + "-" + name, log_dir / (g.name + "-" + name + ".log"));
     spec.env["PIPECHECK_ROOT"] = options.scratch_root.string();
     try {
-      auto agent = Agent::start(spec, Deadline::after(options.start_timeout));
-      (is_server ? servers[i] : clients[i - server_count]) = std::move(agent);
+      slot_of(i) = Agent::start(spec, Deadline::after(options.start_timeout));
     } catch (const std::exception& e) {
-      record(result.errors, error_from(spec.name, is_server ? "server" : "client", "start", e));
+      record(result.errors, error_from(spec.name, role_of(i), "start", e));
     }
   });
 
@@ -442,6 +459,24 @@ GeometryResult run_geometry(const Geometry& g, const Implementation& server_impl
     dial_args[i] = std::move(args);
   }
 
+  // Silent client i connects to the server of client i (each thread once) and sends nothing.
+  std::vector<std::optional<json>> silent_args(silent_count);
+  for (std::size_t i = 0; i < silent_count; ++i) {
+    if (!silents[i]) continue;
+    const auto& target = listeners[i % std::max<std::size_t>(server_count, 1)];
+    if (!target) continue;
+    silent_args[i] = json{{"path", target->path},
+                          {"threads", g.silent_clients.threads},
+                          {"count", 1},
+                          {"timeout_ms", g.clients.timeout_ms},
+                          {"retry", nullptr},
+                          {"handshake", nullptr},
+                          {"hold_ms", g.silent_clients.hold_ms},
+                          {"pace_us", 0}};
+  }
+  const milliseconds silent_timeout =
+      milliseconds(g.clients.timeout_ms + g.silent_clients.hold_ms) + options.dial_slack;
+
   // The bound of one dial reply: every attempt may take its whole timeout (or retry deadline).
   const std::int64_t per_attempt_ms = g.clients.timeout_ms +
                                       g.clients.retry_deadline_ms.value_or(0) + g.clients.hold_ms +
@@ -499,8 +534,20 @@ GeometryResult run_geometry(const Geometry& g, const Implementation& server_impl
 
     std::vector<ClientRun> runs(client_count);
     std::vector<SteadyTime> finished(client_count);
+    std::vector<std::optional<json>> silent_runs(silent_count);
     const SteadyTime fire_time = std::chrono::steady_clock::now();
-    parallel_for(client_count, [&](std::size_t i) {
+    parallel_for(client_count + silent_count, [&](std::size_t at) {
+      if (at >= client_count) {
+        const std::size_t i = at - client_count;
+        if (!silent_args[i]) return;
+        try {
+          silent_runs[i] = silents[i]->request("dial", *silent_args[i], silent_timeout);
+        } catch (const std::exception& e) {
+          record(repetition.errors, error_from(silents[i]->name(), "silent", "dial", e));
+        }
+        return;
+      }
+      const std::size_t i = at;
       if (!armed[i]) return;
       try {
         runs[i].result = tokens[i]
@@ -538,6 +585,9 @@ GeometryResult run_geometry(const Geometry& g, const Implementation& server_impl
       repetition.clients.push_back(std::move(figures));
       ok_runs.push_back(&runs[i]);
     }
+    for (const auto& silent : silent_runs) {
+      if (silent) result.silent += counts_from(*silent);
+    }
     repetition.latency = merge_latency(repetition.clients, ok_runs);
     repetition.wall_ms = milliseconds_between(fire_time, last);
 
@@ -565,8 +615,8 @@ GeometryResult run_geometry(const Geometry& g, const Implementation& server_impl
       record(result.errors, error_from(servers[i]->name(), "server", "close", e));
     }
   });
-  parallel_for(server_count + client_count, [&](std::size_t i) {
-    auto& agent = i < server_count ? servers[i] : clients[i - server_count];
+  parallel_for(server_count + client_count + silent_count, [&](std::size_t i) {
+    auto& agent = slot_of(i);
     if (!agent) return;
     agent->exit(options.exit_timeout);
     agent.reset();

@@ -418,6 +418,11 @@ GeometryRun to_geometry_run(const Geometry& geometry, const GeometryResult& resu
                                               : json(nullptr)},
                     {"repetitions", geometry.repetitions},
                     {"barrier", result.barrier}};
+  if (geometry.silent_clients.processes > 0) {
+    run.parameters["silent_client_processes"] = geometry.silent_clients.processes;
+    run.parameters["silent_client_threads"] = geometry.silent_clients.threads;
+    run.parameters["silent_hold_ms"] = geometry.silent_clients.hold_ms;
+  }
   run.server = result.server_implementation;
   run.client = result.client_implementation;
   const OutcomeCounts& o = result.outcomes;

@@ -132,5 +132,24 @@ std::optional<uid_t> peer_uid(int fd) {
 #endif
 }
 
+std::optional<ProcessId> peer_pid(int fd) {
+#if defined(__linux__)
+  ucred credentials{};
+  socklen_t length = sizeof credentials;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return std::nullopt;
+  if (credentials.pid <= 0) return std::nullopt;
+  return credentials.pid;
+#elif defined(LOCAL_PEERPID)
+  pid_t pid = 0;
+  socklen_t length = sizeof pid;
+  if (::getsockopt(fd, SOL_LOCAL, LOCAL_PEERPID, &pid, &length) != 0 || pid <= 0)
+    return std::nullopt;
+  return pid;
+#else
+  (void)fd;
+  return std::nullopt;
+#endif
+}
+
 }  // namespace detail
 }  // namespace pipecheck

@@ -73,11 +73,14 @@ DiscoveryResult discover(const Handshake& handshake, const DiscoveryOptions& opt
     if (!process_alive(*pid)) {
       reject(Rejection::stale, "PID " + std::to_string(*pid) + " is not running");
       // DISC-7: only our socket, with a dead PID, that nobody listens on, and still the same file.
-      if (options.reclaim_stale &&
-          dial_once(path, std::chrono::milliseconds(100)).outcome == DialOutcome::refused &&
-          detail::same_socket_of_ours(dir_fd, name, st) &&
-          ::unlinkat(dir_fd, name.c_str(), 0) == 0) {
-        result.reclaimed.push_back(name);
+      // Locked, so that no listener of ours publishes between the last check and the unlink.
+      if (options.reclaim_stale) {
+        const detail::DirectoryLock lock(dir_fd);
+        if (dial_once(path, std::chrono::milliseconds(100)).outcome == DialOutcome::refused &&
+            detail::same_socket_of_ours(dir_fd, name, st) &&
+            ::unlinkat(dir_fd, name.c_str(), 0) == 0) {
+          result.reclaimed.push_back(name);
+        }
       }
       continue;
     }

@@ -39,4 +39,19 @@ std::string file_kind(mode_t mode);
 // the check before every unlink (SEC-5, LSN-5).
 bool same_socket_of_ours(int directory_fd, const std::string& name, const struct stat& expected);
 
+// An exclusive flock() on the endpoint directory for the span of a check-then-change (publish,
+// reclaim, remove), so that between our processes "verified, then unlinked" cannot unlink a file
+// published in between (SEC-5). Advisory: waits at most 1 s, then goes on unlocked (a holder that
+// never lets go costs that second, never a hang).
+class DirectoryLock {
+ public:
+  explicit DirectoryLock(int directory_fd);
+  ~DirectoryLock();
+  DirectoryLock(const DirectoryLock&) = delete;
+  DirectoryLock& operator=(const DirectoryLock&) = delete;
+
+ private:
+  int fd_ = -1;  // -1: not held
+};
+
 }  // namespace pipecheck::detail

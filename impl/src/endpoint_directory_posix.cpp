@@ -1,8 +1,11 @@
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "endpoint_directory.hpp"
 
@@ -35,12 +38,23 @@ UniqueFd open_directory(const std::string& path) {
   return UniqueFd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
 
+// NAME-5: the root is configuration: a listener refuses one that does not exist as bad input;
+// one that is not a directory is refused by everyone.
+[[noreturn]] void throw_missing_root(const std::string& root, int error) {
+  if (error == ENOENT || error == ENOTDIR) {
+    throw Error::bad_field("root", "endpoint root '" + root + "' " +
+                                       (error == ENOENT ? "does not exist" : "is not a directory") +
+                                       " (NAME-5: expected an existing directory)");
+  }
+  throw_system_error("open", "endpoint root '" + root + "'", error);
+}
+
 // The shared root (msbuild profile): the configured path is opened as given.
 std::optional<EndpointDirectory> open_shared_root(const std::string& root, Create create) {
   UniqueFd fd = open_directory(root);
   if (!fd) {
-    if (errno == ENOENT && create == Create::no) return std::nullopt;
-    throw_system_error("open", "endpoint root '" + root + "'");
+    if (errno == ENOENT && create == Create::no) return std::nullopt;  // nothing there (DISC-9)
+    throw_missing_root(root, errno);
   }
   return EndpointDirectory{std::move(fd), root, false};
 }
@@ -77,8 +91,10 @@ std::optional<EndpointDirectory> open_endpoint_directory(const std::string& dire
   const std::string leaf = path.substr(slash + 1);
   UniqueFd parent_fd = open_directory(parent);
   if (!parent_fd) {
-    if (errno == ENOENT && create == Create::no) return std::nullopt;
-    throw_system_error("open", "parent of endpoint directory '" + path + "'");
+    const int error = errno;
+    if (error == ENOENT && create == Create::no) return std::nullopt;  // nothing there (DISC-9)
+    if (parent == without_trailing_slashes(root)) throw_missing_root(root, error);
+    throw_system_error("open", "parent of endpoint directory '" + path + "'", error);
   }
 
   bool created = false;
@@ -118,6 +134,20 @@ bool same_socket_of_ours(int directory_fd, const std::string& name, const struct
   if (::fstatat(directory_fd, name.c_str(), &now, AT_SYMLINK_NOFOLLOW) != 0) return false;
   return S_ISSOCK(now.st_mode) && now.st_uid == ::geteuid() && now.st_dev == expected.st_dev &&
          now.st_ino == expected.st_ino;
+}
+
+DirectoryLock::DirectoryLock(int directory_fd) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (::flock(directory_fd, LOCK_EX | LOCK_NB) != 0) {
+    if ((errno != EWOULDBLOCK && errno != EINTR) || std::chrono::steady_clock::now() > give_up)
+      return;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  fd_ = directory_fd;
+}
+
+DirectoryLock::~DirectoryLock() {
+  if (fd_ >= 0) ::flock(fd_, LOCK_UN);
 }
 
 }  // namespace pipecheck::detail

@@ -68,10 +68,26 @@ std::optional<ProcessId> parse_endpoint_pid(std::string_view entry, std::string_
 
 std::string resolve_root(const NamingOptions& options) {
   std::string root = options.root;
+  std::string source = "root";
   if (root.empty()) {
     const char* from_environment = std::getenv("PIPECHECK_ROOT");
-    root = from_environment && *from_environment ? from_environment : "/tmp";
+    if (from_environment && *from_environment == '\0') {
+      throw Error::bad_field("root",
+                             "PIPECHECK_ROOT is set but empty (NAME-5: unset it for the "
+                             "default /tmp, or give an absolute path)");
+    }
+    root = from_environment ? from_environment : "/tmp";
+    source = "PIPECHECK_ROOT";
   }
+#if !defined(_WIN32)
+  // NAME-5: results never depend on the working directory; `@...` (which some tools turn into a
+  // Linux abstract socket name, which no directory listing shows) is not absolute either.
+  if (root.front() != '/') {
+    throw Error::bad_field("root", source + " \"" + root +
+                                       "\" is not an absolute path (NAME-5: the endpoint root "
+                                       "starts with /)");
+  }
+#endif
   while (root.size() > 1 && root.back() == '/') root.pop_back();
   return root;
 }

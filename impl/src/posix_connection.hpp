@@ -10,6 +10,7 @@
 #include <string>
 
 #include "pipecheck/connection.hpp"
+#include "pipecheck/process.hpp"
 #include "posix_fd.hpp"
 
 namespace pipecheck {
@@ -26,6 +27,9 @@ Connection make_connection(UniqueFd fd);
 
 // The effective uid of the process at the other end of a connected AF_UNIX socket.
 std::optional<uid_t> peer_uid(int fd);
+// The PID of the process at the other end when the connection was made (SO_PEERCRED,
+// LOCAL_PEERPID); nullopt where the system does not say.
+std::optional<ProcessId> peer_pid(int fd);
 
 }  // namespace detail
 }  // namespace pipecheck

@@ -49,6 +49,9 @@ void check_geometry(const harness::Geometry& geometry, const std::string& server
   harness::measure("accepts_per_s", result.accepts_per_second);
   harness::measure("wall_ms", result.wall_ms);
   harness::measure("outcomes", result.outcomes.to_json());
+  if (geometry.silent_clients.processes > 0) {
+    harness::measure("silent_outcomes", result.silent.to_json());
+  }
   std::cout << geometry.name << ": " << result.outcomes.to_json().dump()
             << " busy_rate=" << result.busy_rate << " accepts/s=" << result.accepts_per_second
             << " latency_us=" << result.latency.to_json().dump() << "\n";

@@ -307,7 +307,10 @@ def unlink_if_same(path, st):
         return False
     if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
         return False
-    os.unlink(path)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False  # its owner removed it meanwhile
     return True
 
 
@@ -363,30 +366,39 @@ class Listener:
         self.unblock_ms = {}
         self.connections = set()
         self.handlers = set()
+        self.created = None  # the socket file this listener bound (LSN-5), once bound
 
     def start(self):
         path = self.endpoint["path"]
         if self.endpoint["secure_directory"]:
             ensure_directory(self.endpoint["directory"])
-        self._reclaim_or_refuse(path)
+        # LSN-6: bind and listen on a private name in the same directory, then link() it to the
+        # endpoint's name (which fails if the name exists): the endpoint never exists without a
+        # listener, so a refused connect never finds one of ours between bind and listen.
+        private = os.path.join(os.path.dirname(path), f".{os.getpid()}-{next_private_number()}")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             with UMASK_LOCK:
                 old_umask = os.umask(0o177)
                 try:
-                    self.sock.bind(path)
+                    self.sock.bind(private)
                 finally:
                     os.umask(old_umask)
         except OSError as e:
             self.sock.close()
-            if e.errno == errno.EADDRINUSE:
-                raise AgentError("address_in_use", f"bind '{path}': {e.strerror}",
-                                 pid=self.endpoint["pid"]) from None
-            raise AgentError("internal", f"bind '{path}': {e.strerror}") from None
-        os.chmod(path, 0o600)
-        self.created = os.lstat(path)
-        # LSN-1: queue_size 0 and 1 both mean the legacy single slot, listen(1) on Linux.
-        self.sock.listen(max(self.queue_size, 1))
+            raise AgentError("internal", f"bind '{private}': {e.strerror}") from None
+        try:
+            os.chmod(private, 0o600)
+            self.created = os.lstat(private)
+            # LSN-1: queue_size 0 and 1 both mean the legacy single slot, listen(1) on Linux.
+            self.sock.listen(max(self.queue_size, 1))
+            self._publish(private, path)
+        except BaseException:
+            self.sock.close()
+            raise
+        finally:
+            if self.created is not None:
+                unlink_if_same(private, self.created)
         self.sock.setblocking(False)
         self.wake_read, self.wake_write = os.pipe()
         self.workers = [threading.Thread(target=self._accept_loop, args=(n,), daemon=True)
@@ -395,6 +407,19 @@ class Listener:
             worker.start()
         with self.lock:  # reply only once every worker waits for a connection
             self.workers_ready.wait_for(lambda: len(self.waiting) == len(self.workers), 1.0)
+
+    def _publish(self, private, path):
+        for attempt in range(2):
+            try:
+                os.link(private, path)
+                return
+            except FileExistsError:
+                if attempt == 0:
+                    self._reclaim_or_refuse(path)
+            except OSError as e:
+                raise AgentError("internal", f"link '{path}': {e.strerror}") from None
+        raise AgentError("address_in_use", f"address in use: '{path}' was taken again while "
+                         "it was being reclaimed (LSN-6)", pid=self.endpoint["pid"])
 
     def _reclaim_or_refuse(self, path):
         """LSN-6: an existing path is reclaimed only if it is ours and stale."""
@@ -530,6 +555,13 @@ class Listener:
 
 
 UMASK_LOCK = threading.Lock()
+PRIVATE_NUMBERS = iter(range(1 << 62))
+PRIVATE_LOCK = threading.Lock()
+
+
+def next_private_number():
+    with PRIVATE_LOCK:
+        return next(PRIVATE_NUMBERS)
 
 
 # ---------------------------------------------------------------------------------------------

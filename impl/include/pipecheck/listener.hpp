@@ -44,6 +44,9 @@ struct AcceptResult {
   AcceptStatus status = AcceptStatus::error;
   std::optional<Connection> connection;
   std::string detail;
+  // With AcceptStatus::error: the errno / GetLastError() of the failing call, 0 if none. Out of
+  // descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) passes: back off and accept again.
+  int system_error = 0;
 };
 
 class Listener {

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <string>
+#include <system_error>
 
 #include "pipecheck/connection.hpp"
 #include "pipecheck/wire_handshake.hpp"
@@ -82,6 +83,9 @@ ServedListener::~ServedListener() {
   for (auto& worker : workers_) {
     if (worker.joinable()) worker.join();
   }
+  // Serving threads hold `this`; each ends within its handshake bound and a hold slice.
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [this] { return serving_ == 0; });
 }
 
 void ServedListener::work(std::size_t index) {
@@ -117,7 +121,7 @@ void ServedListener::work(std::size_t index) {
     switch (result.status) {
       case pipecheck::AcceptStatus::accepted:
         ++accepted_;
-        if (result.connection) serve(*result.connection);
+        if (result.connection) start_serving(std::move(*result.connection));
         break;
       case pipecheck::AcceptStatus::denied:
         ++denied_;
@@ -135,6 +139,31 @@ void ServedListener::work(std::size_t index) {
   const std::lock_guard lock(mutex_);
   --running_workers_;
   changed_.notify_all();
+}
+
+// The handshake and the hold run on a thread of their own: the accept worker goes straight back
+// to accept, so silent clients waiting out their handshake bound never stall the backlog
+// (LSN-10). Detached, counted in serving_; shutdown() waits for the count to reach zero.
+void ServedListener::start_serving(pipecheck::Connection connection) {
+  {
+    const std::lock_guard lock(mutex_);
+    ++serving_;
+  }
+  auto finished = [this] {
+    const std::lock_guard lock(mutex_);
+    --serving_;
+    changed_.notify_all();
+  };
+  try {
+    std::thread([this, finished, connection = std::move(connection)]() mutable {
+      serve(connection);
+      finished();
+    }).detach();
+  } catch (const std::system_error&) {
+    // No thread to be had: the connection went with the discarded lambda (closed).
+    ++handshake_failed_;
+    finished();
+  }
 }
 
 void ServedListener::serve(pipecheck::Connection& connection) {
@@ -231,7 +260,8 @@ bool ServedListener::shutdown(std::chrono::milliseconds deadline) {
   }
   listener_.close();
   std::unique_lock lock(mutex_);
-  if (!changed_.wait_for(lock, deadline, [this] { return running_workers_ == 0; })) return false;
+  if (!changed_.wait_for(lock, deadline, [this] { return running_workers_ == 0 && serving_ == 0; }))
+    return false;
   lock.unlock();
   if (!joined_) {
     for (auto& worker : workers_) worker.join();

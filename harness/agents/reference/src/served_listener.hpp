@@ -1,7 +1,8 @@
 // served_listener.hpp — a pipecheck::Listener with accept worker threads and counters (the
 // `listen`, `close` and `counters` ops).
 //
-// Each worker loops accept -> server handshake -> hold -> close. close() calls Listener::close
+// Each worker loops accept -> hand the connection to a serving thread (server handshake -> hold
+// -> close), so accepting never waits for a slow or silent client. close() calls Listener::close
 // from several threads at once and reports which accepts were pending and how fast they returned
 // `closed` (LSN-3, LSN-4); it also ends the holds of connections being served.
 //
@@ -69,6 +70,7 @@ class ServedListener {
   };
 
   void work(std::size_t index);
+  void start_serving(pipecheck::Connection connection);
   void serve(pipecheck::Connection& connection);
 
   pipecheck::Handshake handshake_;
@@ -88,6 +90,7 @@ class ServedListener {
   int completed_at_close_ = 0;  // workers counted as pending whose accept got a client
   std::vector<double> unblock_ms_;
   int running_workers_ = 0;
+  int serving_ = 0;        // connections being served on their own threads
   int first_accepts_ = 0;  // workers that reached accept() at least once
 
   std::vector<std::thread> workers_;

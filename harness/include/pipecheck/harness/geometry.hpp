@@ -50,12 +50,22 @@ struct ClientGeometry {
   int hold_ms = 0;
 };
 
+// Silent clients (attackers beside the real clients): each thread connects once, sends nothing
+// and holds the connection (dial with no handshake and hold_ms), fired with the real clients.
+// Their outcomes are reported apart (GeometryResult::silent) and never count against `expect`.
+struct SilentGeometry {
+  int processes = 0;  // 0: none
+  int threads = 1;
+  int hold_ms = 0;
+};
+
 struct Geometry {
   std::string name{};
   std::string description{};
   std::vector<std::string> requirements{};  // "LSN-10"
   ServerGeometry servers{};
   ClientGeometry clients{};
+  SilentGeometry silent_clients{};
   int repetitions = 1;
   // Upper bounds on aggregated counts, e.g. {"busy": 0} or {"failures": 0}; empty means the
   // geometry is informational (measured, never asserted). Keys: ok-outcome names (busy, absent,
@@ -140,6 +150,7 @@ struct GeometryResult {
   std::string client_implementation{};
   std::vector<RepetitionResult> repetitions{};
   OutcomeCounts outcomes{};  // over every repetition
+  OutcomeCounts silent{};    // the silent clients', over every repetition (not in `outcomes`)
   LatencySummary latency{};  // over every repetition
   double busy_rate = 0;
   double wall_ms = 0;  // whole run, start of the first agent to the last exit
