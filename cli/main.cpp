@@ -15,8 +15,8 @@
 #include "options.hpp"
 #include "pipecheck/error.hpp"
 
-// 1: `run` and `report` are built (the harness is linked); 0: the Windows build, which has no
-// harness. Set by cli/CMakeLists.txt.
+// 1: `run` and `report` are built (the harness is linked); 0: a build without the harness (the
+// qemu-user legs' cross builds). Set by cli/CMakeLists.txt.
 #ifndef PIPECHECK_CLI_HARNESS
 #error "PIPECHECK_CLI_HARNESS is not defined (cli/CMakeLists.txt sets it to 1 or 0)"
 #endif
@@ -43,13 +43,12 @@ constexpr Command kCommands[] = {
 };
 
 #if !PIPECHECK_CLI_HARNESS
-// Subcommands of the POSIX build that need the harness, which this (Windows) build has not.
+// Subcommands that need the harness, which this build has not.
 constexpr std::string_view kHarnessCommands[] = {"run", "report"};
 constexpr std::string_view kWithoutHarness =
-    "not in this build: run and report need the harness, and this Windows build has no harness\n"
-    "(it has hash, discover, serve and dial). Run `pipecheck run --impl reference-windows` on\n"
-    "Linux instead (and `pipecheck report` there): it runs the suites against the Windows\n"
-    "reference agent under Wine; see docs/windows-leg.md.\n";
+    "not in this build: run and report need the harness, and this build has no harness\n"
+    "(it has hash, discover, serve and dial; the qemu-user legs build impl/ and the CLI only).\n"
+    "Run `pipecheck run` and `pipecheck report` from a native build; see docs/platforms.md.\n";
 #endif
 
 void print_usage(std::ostream& out) {

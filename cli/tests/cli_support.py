@@ -8,6 +8,7 @@ prefix), and every run goes through `args.command`: [*emulator, pipecheck].
 import argparse
 import json
 import os
+import platform
 import subprocess
 import sys
 
@@ -22,11 +23,22 @@ def arguments():
                         help="what pipecheck was built for (default posix)")
     parser.add_argument("--emulator", action="append", default=[], metavar="WORD",
                         help="command prefix every run goes through, one word per --emulator "
-                             "(the cross build: ci/wine/run)")
+                             "(the cross builds: ci/wine/run, qemu-s390x -L /usr/s390x-linux-gnu)")
+    parser.add_argument("--arch", default=host_arch(),
+                        help="the architecture pipecheck was built for, in HASH-4's spelling, or "
+                             "`none` where HASH-4 has no name for it (s390x); default: this machine's")
+    parser.add_argument("--no-harness", dest="harness", action="store_false",
+                        help="pipecheck was built without the harness (no run and report)")
     args = parser.parse_args()
     args.command = [*args.emulator, args.pipecheck]
     args.windows = args.platform == "windows"
     return args
+
+
+def host_arch():
+    """This machine's architecture in HASH-4's spelling, `none` if it has none."""
+    return {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64",
+            "i686": "x86", "i386": "x86", "armv7l": "arm"}.get(platform.machine().lower(), "none")
 
 
 def run(command, *args, env=None):

@@ -2,6 +2,11 @@
 """cli_hash_vectors: `pipecheck hash --json` reproduces the golden vectors (HASH-31) — key, hash,
 name and path — and refuses a path over budget with exit code 2.
 
+Vectors with arch `*` were resolved for x64 (`resolved_arch`). Built for another architecture
+(--arch, the qemu-user legs), `*` must resolve to that one (HASH-4): the same key and hash as the
+explicit architecture, a key line `arch=<it>`, and a hash other than the x64 vector's. Where
+HASH-4 has no name for the machine (--arch none: s390x), `*` exits 2 naming --arch.
+
 The vectors carry their users explicitly (`user_form` uid or sid, HASH-6): a POSIX build compares
 the uid vectors and a Windows build (--platform windows, run under Wine) the SID vectors, and each
 refuses the other form with an error naming --user. Paths: POSIX `{root}/{prefix}-{euid}/{name}`
@@ -11,14 +16,10 @@ refuses the other form with an error naming --user. Paths: POSIX `{root}/{prefix
 import json
 import os
 import pathlib
-import platform
 import sys
 
 from cli_support import Checks, arguments, run_json
 
-# The Windows build is the x86_64 cross build, run on this (x86_64) machine under Wine.
-MACHINE_ARCH = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64",
-                "i686": "x86", "i386": "x86"}.get(platform.machine().lower())
 PIPE_NAMESPACE = "\\\\.\\pipe\\"
 WINDOWS_PIPE_LIMIT = 256  # characters of the whole pipe path
 
@@ -35,6 +36,30 @@ def expected_path(args, profile, vector):
     return path, len(path.encode()) + 1 > 104
 
 
+def check_other_arch(args, checks, label, vector, options, result, lines):
+    """`vector` has arch `*` resolved for another architecture than this build's (HASH-4)."""
+    if args.arch == "none":
+        checks.expect(result.returncode == 2 and lines == [] and b"option --arch:" in result.stderr
+                      and b"HASH-4" in result.stderr,
+                      f"{label}: `*` is refused where HASH-4 has no name for the machine (exit 2, names --arch)",
+                      f"exit {result.returncode}, stdout {lines}, stderr {result.stderr!r}")
+        return
+    explicit = [args.arch if word == "*" else word for word in options]
+    explicit_result, explicit_lines = run_json(args.command, *explicit)
+    if not checks.expect(result.returncode == 0 and explicit_result.returncode == 0 and
+                         len(lines) == 1 and len(explicit_lines) == 1,
+                         f"{label}: `*` and explicit {args.arch} both hash (exit 0, one JSON line)",
+                         f"{result.stderr!r} / {explicit_result.stderr!r}"):
+        return
+    got, want = lines[0], explicit_lines[0]
+    checks.expect(got == want, f"{label}: `*` gives what explicit {args.arch} gives (HASH-4)",
+                  f"got {got}\n      want {want}")
+    checks.expect(f"\narch={args.arch}\n" in got["key"], f"{label}: the key says arch={args.arch}",
+                  repr(got["key"]))
+    checks.expect(got["hash"] != vector["hash"],
+                  f"{label}: `*` hashes differently from `*` on {vector['resolved_arch']}", got["hash"])
+
+
 def main():
     args = arguments()
     checks = Checks()
@@ -44,15 +69,16 @@ def main():
         document = json.loads((pathlib.Path(args.fixtures) / "vectors" / f"{profile}.json").read_text("utf-8"))
         compared = refused = 0
         for vector in document["vectors"]:
-            if vector.get("resolved_arch", MACHINE_ARCH) != MACHINE_ARCH:
-                continue  # `*` resolved for another architecture
             options = ["hash", "--profile", profile, "--pid", str(vector["pid"]),
                        "--prefix", vector["prefix"], "--root", "/tmp"]
             for field, value in vector["fields"].items():
                 options += [f"--{field}", value]
             result, lines = run_json(args.command, *options)
             label = f"{vector['id']} ({vector['description']})"
-            if vector.get("user_form", own_user_form) != own_user_form:
+            own_form = vector.get("user_form", own_user_form) == own_user_form
+            if own_form and vector.get("resolved_arch", args.arch) != args.arch:
+                check_other_arch(args, checks, label, vector, options, result, lines)
+                continue
                 # The other platform's user form (HASH-6): refused, naming the option.
                 checks.expect(result.returncode == 2 and lines == [] and
                               b"option --user: field 'user':" in result.stderr and b"HASH-6" in result.stderr,

@@ -12,6 +12,7 @@
 #include "encoding.hpp"
 #include "pipecheck/error.hpp"
 #include "pipecheck/identity.hpp"
+#include "target_arch.hpp"
 
 namespace pipecheck {
 
@@ -124,7 +125,16 @@ void check_kind(std::string_view kind) {
 }
 
 std::string resolve_arch(std::string_view arch) {
-  if (arch == "*") return current_arch();
+  if (arch == "*") {
+    std::string current = current_arch();
+    if (current.empty()) {
+      fail("arch",
+           "\"*\" cannot be resolved: this process runs on " + std::string(detail::kMachine) +
+               ", which has no name in HASH-4",
+           "HASH-4: give x86, x64, arm or arm64 explicitly here");
+    }
+    return current;
+  }
   for (std::string_view known : {"x86", "x64", "arm", "arm64"}) {
     if (arch == known) return std::string(arch);
   }

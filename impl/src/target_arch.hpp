@@ -2,6 +2,7 @@
 //
 // Shared by identity_posix.cpp and identity_windows.cpp so both resolve `arch=*` the same way:
 //   std::string current_arch() { return std::string(detail::kTargetArch); }
+// Empty on an architecture HASH-4 has no name for (the s390x leg, ci/qemu-leg).
 #pragma once
 
 #include <string_view>
@@ -17,7 +18,20 @@ inline constexpr std::string_view kTargetArch = "x86";
 #elif defined(__arm__) || defined(_M_ARM)
 inline constexpr std::string_view kTargetArch = "arm";
 #else
-#error "pipecheck: unknown target architecture (HASH-4 knows x86, x64, arm, arm64)"
+// An architecture HASH-4 has no name for (s390x, ppc64le, riscv64, ...): `*` cannot stand for it,
+// so make_handshake refuses `*` naming the field; explicit architectures hash as anywhere else.
+inline constexpr std::string_view kTargetArch = "";
+#endif
+
+// This machine in the compiler's words, for the error that refuses `*` where kTargetArch is empty.
+#if defined(__s390x__)
+inline constexpr std::string_view kMachine = "s390x";
+#elif defined(__powerpc64__)
+inline constexpr std::string_view kMachine = "ppc64";
+#elif defined(__riscv)
+inline constexpr std::string_view kMachine = "riscv";
+#else
+inline constexpr std::string_view kMachine = "this machine";
 #endif
 
 }  // namespace pipecheck::detail

@@ -92,6 +92,17 @@ TEST(PipecheckProfile, UserDefaultsToCurrentUser) {
 
 TEST(PipecheckProfile, WildcardArchIsTheCurrentArch) {
   auto arch = pipecheck::current_arch();
+  if (arch.empty()) {
+    // An architecture HASH-4 has no name for (the s390x leg): `*` is refused naming the field.
+    try {
+      make_handshake("pipecheck", with(base_fields(), "arch", "*"));
+      ADD_FAILURE() << "arch '*' accepted on an architecture HASH-4 has no name for";
+    } catch (const pipecheck::Error& e) {
+      EXPECT_EQ(e.field(), "arch") << e.what();
+      EXPECT_NE(std::string(e.what()).find("HASH-4"), std::string::npos) << e.what();
+    }
+    return;
+  }
   EXPECT_TRUE(arch == "x86" || arch == "x64" || arch == "arm" || arch == "arm64") << arch;
   auto wildcard = make_handshake("pipecheck", with(base_fields(), "arch", "*"));
   auto explicit_arch = make_handshake("pipecheck", with(base_fields(), "arch", arch));

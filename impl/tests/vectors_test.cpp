@@ -63,6 +63,11 @@ void check_vectors(const std::string& file, const std::string& profile) {
       }
       continue;
     }
+    if (vector.contains("resolved_arch") && pipecheck::current_arch().empty()) {
+      // No HASH-4 name for this architecture (s390x): `*` is refused naming the field.
+      EXPECT_THROW(pipecheck::make_handshake(profile, fields), pipecheck::Error);
+      continue;
+    }
     if (vector.contains("resolved_arch") && vector["resolved_arch"] != pipecheck::current_arch()) {
       // `*` was resolved for another architecture: compare with the vector of the same fields
       // and our explicit architecture when there is one, else with our own explicit hash.
@@ -72,7 +77,10 @@ void check_vectors(const std::string& file, const std::string& profile) {
       for (const json& other : vectors) {
         if (other["fields"] == explicit_fields) expected = other["hash"].get<std::string>();
       }
-      EXPECT_EQ(pipecheck::make_handshake(profile, fields).hash, expected);
+      const std::string wildcard = pipecheck::make_handshake(profile, fields).hash;
+      EXPECT_EQ(wildcard, expected);
+      // The vector's `*` stood for another architecture, so ours must hash differently (HASH-4).
+      EXPECT_NE(wildcard, vector["hash"].get<std::string>());
       continue;
     }
     pipecheck::Handshake hs = pipecheck::make_handshake(profile, fields);

@@ -20,6 +20,8 @@ ProcessId max_process_id();  // largest PID the platform can have (INT32_MAX on 
 bool process_alive(ProcessId pid);
 
 std::string current_user();  // effective uid in decimal (POSIX) or the user SID string (Windows)
-std::string current_arch();  // "x86", "x64", "arm" or "arm64"
+// "x86", "x64", "arm" or "arm64"; empty on an architecture HASH-4 has no name for (s390x), where
+// make_handshake refuses arch `*`.
+std::string current_arch();
 
 }  // namespace pipecheck

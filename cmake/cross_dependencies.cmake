@@ -1,7 +1,9 @@
-# Dependencies of the Windows cross build (included by the top-level CMakeLists.txt when
-# CMAKE_CROSSCOMPILING). The host's header-only libraries are exposed WITHOUT the rest of the
-# host's /usr/include: a build-dir include directory holds symlinks to boost/ and nlohmann/ only.
-# GoogleTest/GoogleMock are compiled for the target from Debian's sources (/usr/src/googletest).
+# Dependencies of the cross builds (included by the top-level CMakeLists.txt when
+# CMAKE_CROSSCOMPILING): the Windows leg (mingw-w64, ci/windows-wine) and the qemu-user legs
+# (s390x, aarch64: ci/qemu-leg). The host's header-only libraries are exposed WITHOUT the rest of
+# the host's /usr/include: a build-dir include directory holds symlinks to boost/ and nlohmann/
+# only. GoogleTest/GoogleMock are compiled for the target from Debian's sources
+# (/usr/src/googletest, package libgtest-dev).
 set(PIPECHECK_HOST_INCLUDE /usr/include CACHE PATH "Where the host's boost/ and nlohmann/ headers are")
 set(PIPECHECK_GOOGLETEST_SOURCE /usr/src/googletest CACHE PATH "GoogleTest sources to build for the target")
 
@@ -10,7 +12,7 @@ file(MAKE_DIRECTORY ${cross_include})
 foreach(library boost nlohmann)
   if(NOT EXISTS ${PIPECHECK_HOST_INCLUDE}/${library})
     message(FATAL_ERROR "cross build: ${PIPECHECK_HOST_INCLUDE}/${library} is missing "
-                        "(install libboost1.81-dev and nlohmann-json3-dev: ci/bootstrap --windows)")
+                        "(install libboost1.81-dev and nlohmann-json3-dev: ci/bootstrap)")
   endif()
   file(CREATE_LINK ${PIPECHECK_HOST_INCLUDE}/${library} ${cross_include}/${library} SYMBOLIC)
 endforeach()
@@ -21,7 +23,9 @@ add_library(nlohmann_json::nlohmann_json ALIAS pipecheck_cross_nlohmann)
 
 add_library(pipecheck_cross_boost INTERFACE)
 target_include_directories(pipecheck_cross_boost SYSTEM INTERFACE ${cross_include})
-target_link_libraries(pipecheck_cross_boost INTERFACE ws2_32 mswsock)  # Boost.Asio on Windows
+if(WIN32)
+  target_link_libraries(pipecheck_cross_boost INTERFACE ws2_32 mswsock)  # Boost.Asio on Windows
+endif()
 add_library(Boost::headers ALIAS pipecheck_cross_boost)
 add_library(Boost::boost ALIAS pipecheck_cross_boost)
 
