@@ -79,10 +79,14 @@ def main():
             if own_form and vector.get("resolved_arch", args.arch) != args.arch:
                 check_other_arch(args, checks, label, vector, options, result, lines)
                 continue
-                # The other platform's user form (HASH-6): refused, naming the option.
+            if not own_form:
+                # The other platform's user form (HASH-6): refused, naming the option (or --arch
+                # first, for `*` where HASH-4 has no name for the machine).
+                field, rule = ("arch", b"HASH-4") if "resolved_arch" in vector and args.arch == "none" \
+                    else ("user", b"HASH-6")
                 checks.expect(result.returncode == 2 and lines == [] and
-                              b"option --user: field 'user':" in result.stderr and b"HASH-6" in result.stderr,
-                              f"{label}: a {vector['user_form']} user is refused here (exit 2, names --user)",
+                              f"option --{field}: field '{field}':".encode() in result.stderr and rule in result.stderr,
+                              f"{label}: a {vector['user_form']} user is refused here (exit 2, names --{field})",
                               f"exit {result.returncode}, stdout {lines}, stderr {result.stderr!r}")
                 refused += 1
                 continue

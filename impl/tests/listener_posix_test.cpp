@@ -6,6 +6,7 @@
 #include <barrier>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -97,16 +98,25 @@ TEST(ListenerPosix, CloseReleasesEveryPendingAcceptWithin100ms) {
   // Every thread has passed the barrier; give them a moment to enter poll() (not a condition
   // wait: close() must work whether or not they are already blocked).
   std::this_thread::sleep_for(50ms);
+  // Under an emulated CPU (the qemu-user legs set PIPECHECK_EMULATOR) wall-clock time measures
+  // the emulator, not the listener: every accept must still be released, the 100 ms is not held.
+  const char* emulator = std::getenv("PIPECHECK_EMULATOR");
   const auto closed_at = Clock::now();
   lsn.close();
   for (int i = 0; i < kAccepters; ++i) {
     ASSERT_EQ(pending[i].wait_for(1s), std::future_status::ready) << "accept #" << i << " hangs";
     auto [status, returned_at] = pending[i].get();
     EXPECT_EQ(status, AcceptStatus::closed) << "accept #" << i;
-    EXPECT_LT(returned_at - closed_at, 100ms) << "accept #" << i << " (LSN-4)";
+    if (!emulator) {
+      EXPECT_LT(returned_at - closed_at, 100ms) << "accept #" << i << " (LSN-4)";
+    }
   }
   EXPECT_TRUE(lsn.closed());
   EXPECT_EQ(lsn.accept().status, AcceptStatus::closed) << "accept after close";
+  if (emulator) {
+    GTEST_SKIP() << "LSN-4's 100 ms bound not asserted under " << emulator
+                 << " (an emulated CPU's wall clock); every accept was released";
+  }
 }
 
 TEST(ListenerPosix, ConcurrentCloseFromManyThreadsTearsDownOnce) {
