@@ -57,7 +57,7 @@ class ListenRace : public AgentCheck {
   }
 };
 
-// LSN-6, SEC-5: 2 or 3 agents listen on one name at once, round after round; the name's PID is
+// 2 or 3 agents listen on one name at once, round after round; the name's PID is
 // alive but none of theirs (the suite's), or dead, in turn. Exactly one listen succeeds, the others
 // fail `address_in_use`, and the winner's socket answers.
 PIPECHECK_CHECK(ListenRace, ConcurrentListenersOnOneNameExactlyOneWins, "LSN-6", "SEC-5") {
@@ -133,7 +133,7 @@ PIPECHECK_CHECK(ListenRace, ConcurrentListenersOnOneNameExactlyOneWins, "LSN-6",
   }
 }
 
-// DISC-7, SEC-5, LSN-6: one agent listens and closes on a name whose PID is dead (so a stale
+// One agent listens and closes on a name whose PID is dead (so a stale
 // file there would be reclaimable) while two other agents run discovery with reclaim in a loop.
 // Every listen succeeds and every listening socket is still there and answers.
 PIPECHECK_CHECK(ListenRace, ReclaimersNeverDeleteALiveListener, "DISC-7", "SEC-5", "LSN-6") {
