@@ -1,6 +1,6 @@
 # Cross toolchain for the Windows leg: mingw-w64 (posix thread model) for x86_64 Windows, tests
 # run under Wine through ci/wine/run. Used by ci/windows-wine:
-#   cmake -S . -B build/windows -G Ninja -DCMAKE_TOOLCHAIN_FILE=ci/toolchains/mingw-w64-x86_64.cmake
+#   cmake -S . -B build/windows -G Ninja -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/mingw-w64-x86_64.cmake
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR x86_64)
 
