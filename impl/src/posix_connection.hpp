@@ -10,7 +10,7 @@
 #include <string>
 
 #include "pipecheck/connection.hpp"
-#include "pipecheck/process.hpp"
+#include "pipecheck/identity.hpp"
 #include "posix_fd.hpp"
 
 namespace pipecheck {

@@ -22,18 +22,18 @@ namespace pipecheck {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::ScratchRoot;
+using test_support::ScratchRoot;
 
 // Threads of one process race to listen on one explicit-PID name, round after round; the
 // rounds vary how many contend so the bind/listen window is hit at different offsets.
 TEST(ListenRacePosix, ConcurrentListenersOnOneNameNeverBothWin) {
   ScratchRoot root;
-  const Handshake hs = testing::unique_handshake();
+  const Handshake hs = test_support::unique_handshake();
   const ProcessId holder_pid = ::getppid();  // alive, and none of the contenders
   constexpr int kMinimumRounds = 100;
-  const auto until = testing::Clock::now() + 2s;
+  const auto until = test_support::Clock::now() + 2s;
   int double_wins = 0, no_wins = 0, round = 0;
-  for (; round < kMinimumRounds || testing::Clock::now() < until; ++round) {
+  for (; round < kMinimumRounds || test_support::Clock::now() < until; ++round) {
     const int contenders = 2 + round % 4;
     std::barrier start(contenders);
     std::vector<std::optional<Listener>> won(static_cast<std::size_t>(contenders));
@@ -46,8 +46,8 @@ TEST(ListenRacePosix, ConcurrentListenersOnOneNameNeverBothWin) {
           // offset of each other's bind/publish, not only at the same instant.
           const auto stagger = std::chrono::microseconds((round * 7 + t * 13) % 60);
           start.arrive_and_wait();
-          const auto go = testing::Clock::now() + stagger;
-          while (testing::Clock::now() < go) {
+          const auto go = test_support::Clock::now() + stagger;
+          while (test_support::Clock::now() < go) {
           }
           try {
             won[static_cast<std::size_t>(t)].emplace(hs, root.listen(16, holder_pid));
@@ -78,8 +78,8 @@ TEST(ListenRacePosix, ConcurrentListenersOnOneNameNeverBothWin) {
 // stale) while others run discovery with reclaim: a listening socket is never deleted.
 TEST(ListenRacePosix, ReclaimersNeverDeleteALiveListener) {
   ScratchRoot root;
-  const Handshake hs = testing::unique_handshake();
-  const ProcessId dead = testing::dead_pid();
+  const Handshake hs = test_support::unique_handshake();
+  const ProcessId dead = test_support::dead_pid();
   std::atomic<bool> done{false};
   std::vector<std::jthread> reclaimers;
   for (int r = 0; r < 3; ++r) {
@@ -89,9 +89,9 @@ TEST(ListenRacePosix, ReclaimersNeverDeleteALiveListener) {
   }
   int listen_failures = 0, deleted_live = 0;
   std::string first_failure;
-  const auto until = testing::Clock::now() + 3s;
+  const auto until = test_support::Clock::now() + 3s;
   int cycles = 0;
-  while (testing::Clock::now() < until || cycles < 200) {
+  while (test_support::Clock::now() < until || cycles < 200) {
     ++cycles;
     try {
       Listener listener(hs, root.listen(4, dead));
@@ -116,7 +116,7 @@ TEST(ListenRacePosix, ReclaimersNeverDeleteALiveListener) {
 // LSN-6 names the PID that holds the address: the kernel's, not the one in the endpoint name.
 TEST(ListenRacePosix, AddressInUseNamesTheProcessHoldingTheSocket) {
   ScratchRoot root;
-  const Handshake hs = testing::unique_handshake();
+  const Handshake hs = test_support::unique_handshake();
   const ProcessId named = ::getppid();
   Listener holder(hs, root.listen(4, named));
   try {
@@ -134,11 +134,11 @@ TEST(ListenRacePosix, AddressInUseNamesTheProcessHoldingTheSocket) {
 // nobody listens on (another implementation between its bind and listen) is left alone.
 TEST(ListenRacePosix, RefusedSocketOfALivePidIsNotReclaimed) {
   ScratchRoot root;
-  const Handshake hs = testing::unique_handshake();
+  const Handshake hs = test_support::unique_handshake();
   const ProcessId named = ::getppid();
-  { Listener make_directory(hs, root.listen(1, testing::dead_pid())); }
+  { Listener make_directory(hs, root.listen(1, test_support::dead_pid())); }
   const Endpoint ep = endpoint_for(hs, named, root.naming());
-  testing::make_unlistened_socket_file(ep.path);
+  test_support::make_unlistened_socket_file(ep.path);
   struct stat before {};
   ASSERT_EQ(::lstat(ep.path.c_str(), &before), 0);
   try {
@@ -155,10 +155,10 @@ TEST(ListenRacePosix, RefusedSocketOfALivePidIsNotReclaimed) {
 // A stale socket under our own PID (a previous process of this PID died) is reclaimed.
 TEST(ListenRacePosix, RefusedSocketUnderOurOwnPidIsReclaimed) {
   ScratchRoot root;
-  const Handshake hs = testing::unique_handshake();
-  { Listener make_directory(hs, root.listen(1, testing::dead_pid())); }
+  const Handshake hs = test_support::unique_handshake();
+  { Listener make_directory(hs, root.listen(1, test_support::dead_pid())); }
   const Endpoint ep = endpoint_for(hs, current_pid(), root.naming());
-  testing::make_unlistened_socket_file(ep.path);
+  test_support::make_unlistened_socket_file(ep.path);
   Listener listener(hs, root.listen(1));
   EXPECT_EQ(dial_once(ep.path, 1s).outcome, DialOutcome::ok);
 }
@@ -166,7 +166,7 @@ TEST(ListenRacePosix, RefusedSocketUnderOurOwnPidIsReclaimed) {
 // Publishing leaves nothing behind in the directory but the endpoint itself.
 TEST(ListenRacePosix, PublishingLeavesOnlyTheEndpointInTheDirectory) {
   ScratchRoot root;
-  const Handshake hs = testing::unique_handshake();
+  const Handshake hs = test_support::unique_handshake();
   Listener listener(hs, root.listen(4));
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(listener.endpoint().directory))

@@ -15,7 +15,7 @@
 #include <optional>
 
 #include "pipecheck/dial.hpp"
-#include "pipecheck/handshake.hpp"
+#include "pipecheck/hash_profile.hpp"
 #include "pipecheck/naming.hpp"
 
 namespace pipecheck {
