@@ -56,9 +56,16 @@ std::vector<ExpectedFinding> parse_expected_findings(const json& document,
       return entry[field].get<std::string>();
     };
     for (const auto& [key, value] : entry.items())
-      if (key != "impl" && key != "check" && key != "status" && key != "reason")
-        throw fail(where + "/" + key, "unknown field (expected impl, check, status, reason)");
+      if (key != "impl" && key != "check" && key != "status" && key != "reason" &&
+          key != "intermittent")
+        throw fail(where + "/" + key,
+                   "unknown field (expected impl, check, status, reason, intermittent)");
     ExpectedFinding finding{text("impl"), text("check"), Status::fail, text("reason")};
+    if (entry.contains("intermittent")) {
+      if (!entry["intermittent"].is_boolean())
+        throw fail(where + "/intermittent", "expected true or false");
+      finding.intermittent = entry["intermittent"].get<bool>();
+    }
     const auto status = parse_status(text("status"));
     if (!status || *status == Status::pass)
       throw fail(where + "/status", "expected fail, error, unsupported or skip, got \"" +
@@ -110,6 +117,8 @@ FindingsComparison compare_findings(const Report& report,
     if (check.status == finding->status) {
       result.confirmed.push_back(std::string(to_string(check.status)) + "  " + check.id + "  (" +
                                  finding->impl + "): " + finding->reason);
+    } else if (finding->intermittent && check.status == Status::pass) {
+      result.not_seen.push_back(check.id + "  (" + finding->impl + "): " + finding->reason);
     } else {
       result.changed.push_back(check.id + "  (" + finding->impl + "): expected " +
                                std::string(to_string(finding->status)) + ", got " +
@@ -140,6 +149,7 @@ std::string FindingsComparison::summary() const {
   group("NEW failures, not in the expectations", unexpected);
   group("CHANGED: listed findings with another status", changed);
   group("MISSING: listed findings whose check did not run", missing);
+  group("intermittent findings not seen this run (their race was not hit)", not_seen);
   text += ok() ? "expectations met: " + std::to_string(confirmed.size()) +
                      " known finding(s), no new failure\n"
                : "expectations NOT met: " + std::to_string(unexpected.size()) + " new, " +

@@ -71,6 +71,37 @@ TEST(ExpectedFindings, FindingOfAnotherImplementationDoesNotCoverTheCheck) {
   EXPECT_EQ(result.unexpected.size(), 1u) << result.summary();
 }
 
+TEST(ExpectedFindings, IntermittentFindingThatPassedIsNotSeenButAnotherStatusIsAChange) {
+  const auto expected =
+      parse_expected_findings(document(json::array({{{"impl", "node"},
+                                                     {"check", "Listen/ListenRace.Reclaimers/node"},
+                                                     {"status", "fail"},
+                                                     {"reason", "LSN-6: a race"},
+                                                     {"intermittent", true}}})),
+                              "findings.json");
+  ASSERT_EQ(expected.size(), 1u);
+  EXPECT_TRUE(expected[0].intermittent);
+  Report report;
+  report.checks = {check("Listen/ListenRace.Reclaimers/node", Status::pass, "node")};
+  auto result = compare_findings(report, expected, {"node"});
+  EXPECT_TRUE(result.ok()) << result.summary();
+  ASSERT_EQ(result.not_seen.size(), 1u);
+  EXPECT_NE(result.summary().find("not seen this run"), std::string::npos);
+  report.checks = {check("Listen/ListenRace.Reclaimers/node", Status::fail, "node")};
+  result = compare_findings(report, expected, {"node"});
+  EXPECT_TRUE(result.ok());
+  EXPECT_EQ(result.confirmed.size(), 1u);
+  report.checks = {check("Listen/ListenRace.Reclaimers/node", Status::error, "node")};
+  EXPECT_FALSE(compare_findings(report, expected, {"node"}).ok());
+  EXPECT_THROW(parse_expected_findings(document(json::array({{{"impl", "node"},
+                                                              {"check", "X/Y.Z/node"},
+                                                              {"status", "fail"},
+                                                              {"reason", "r"},
+                                                              {"intermittent", "yes"}}})),
+                                       "findings.json"),
+               ExpectedFindingsError);
+}
+
 TEST(ExpectedFindings, ParsesAndRejectsBadFilesNamingThePath) {
   const auto findings = parse_expected_findings(
       document(
@@ -96,7 +127,8 @@ TEST(ExpectedFindings, ParsesAndRejectsBadFilesNamingThePath) {
   EXPECT_EQ(
       error_of(document(
           {{{"impl", "node"}, {"check", "A"}, {"status", "fail"}, {"reason", "r"}, {"bug", 1}}})),
-      "x.json: /findings/0/bug: unknown field (expected impl, check, status, reason)");
+      "x.json: /findings/0/bug: unknown field (expected impl, check, status, reason, "
+      "intermittent)");
   const json twice = {{"impl", "node"}, {"check", "A"}, {"status", "fail"}, {"reason", "r"}};
   EXPECT_EQ(error_of(document({twice, twice})),
             "x.json: /findings/1: impl node and check A are listed twice");

@@ -13,6 +13,9 @@
 //                  "reason": "LSN-5: libuv unlinks the path on close (docs/findings/node-net.md)"}]}
 // `check` is a report check id; `impl` must play a role (agent, server or client) in that check;
 // `status` is fail, error, unsupported or skip; `reason` says why and where it is documented.
+// `"intermittent": true` marks a finding that only a race exposes (a listen/reclaim race check
+// runs rounds for a bounded time): a run where its check passes lists it as not seen this time
+// instead of turning red; any other status than `pass` or the listed one is still a change.
 #pragma once
 
 #include <filesystem>
@@ -31,6 +34,7 @@ struct ExpectedFinding {
   std::string check;
   Status status = Status::fail;
   std::string reason;
+  bool intermittent = false;
 };
 
 class ExpectedFindingsError : public std::runtime_error {
@@ -49,6 +53,7 @@ struct FindingsComparison {
   std::vector<std::string> unexpected;  // fail/error not listed: a new failure
   std::vector<std::string> changed;     // listed, but the check now has another status
   std::vector<std::string> missing;     // listed, its suite ran, but the check did not
+  std::vector<std::string> not_seen;    // intermittent, and its check passed this run
   bool ok() const { return unexpected.empty() && changed.empty() && missing.empty(); }
   // One line per entry, grouped; ends with a verdict line and a newline.
   std::string summary() const;
