@@ -563,6 +563,7 @@ function sleepUs(microseconds) {
 }
 
 function dialOnce(path, timeoutMs, handshake) {
+  const began = Date.now();
   return new Promise((resolve) => {
     const sock = net.connect({path});
     const timer = setTimeout(() => {
@@ -588,7 +589,10 @@ function dialOnce(path, timeoutMs, handshake) {
       sock.on('error', () => {});
       if (handshake === null) return resolve({outcome: 'ok', sock});
       sock.write(`PIPECHECK/1 HELLO ${handshake}\n`);
-      const {line, problem} = await readWireLine(sock, WIRE_READ_TIMEOUT_MS);
+      // DIAL-6: the dial's timeout bounds connect and handshake together; WIRE-3's read bound
+      // applies when it is the shorter one.
+      const left = Math.min(WIRE_READ_TIMEOUT_MS, timeoutMs) - (Date.now() - began);
+      const {line, problem} = await readWireLine(sock, Math.max(1, left));
       if (!problem && line === 'PIPECHECK/1 ACCEPT') {
         return resolve({outcome: 'ok', sock, handshakeOk: true});
       }

@@ -560,6 +560,7 @@ class Attempt:
 
 
 def dial_once(path, timeout_ms, handshake):
+    began = time.monotonic()
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         conn.setblocking(False)
@@ -584,10 +585,13 @@ def dial_once(path, timeout_ms, handshake):
         return Attempt("denied", 0, f"peer check: server runs as uid {uid}, we are uid {EUID}")
     if handshake is None:
         return Attempt("ok", conn=conn)
+    # DIAL-6: the dial's timeout bounds connect and handshake together; WIRE-3's read bound
+    # applies when it is the shorter one.
+    deadline = began + min(timeout_ms / 1000, WIRE_READ_TIMEOUT)
     try:
-        conn.settimeout(WIRE_READ_TIMEOUT)
+        conn.settimeout(max(0.001, deadline - time.monotonic()))
         conn.sendall(f"PIPECHECK/1 HELLO {handshake}\n".encode("utf-8", "surrogateescape"))
-        line, problem = read_wire_line(conn, time.monotonic() + WIRE_READ_TIMEOUT)
+        line, problem = read_wire_line(conn, deadline)
     except OSError as e:
         line, problem = None, f"write error: {e.strerror}"
     accepted = problem is None and line == "PIPECHECK/1 ACCEPT"

@@ -1,0 +1,106 @@
+// Resource exhaustion (label `resources`): an agent started under a low RLIMIT_NOFILE (set by the
+// suite for the agent's process, whatever the implementation) is flooded with more connections
+// than it has descriptors. While accept fails with EMFILE it must back off instead of spinning,
+// stay alive, and serve again once the flood is gone.
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "support/check_support.hpp"
+
+namespace pipecheck::suites {
+namespace {
+
+using harness::measure;
+using harness::requirement;
+using Clock = std::chrono::steady_clock;
+
+constexpr unsigned kOpenFiles = 96;  // the agent's RLIMIT_NOFILE: room for its runtime, not for the flood
+constexpr int kFlood = 160;          // concurrent connections, each held open
+constexpr int kHoldMs = 1500;        // how long the flood lasts
+constexpr double kMaxCpuShare = 0.5;  // of one core, during the flood (RES-1)
+
+// User + system CPU seconds of process `pid` and all its threads (/proc/PID/stat).
+double cpu_seconds(long long pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const auto close_paren = text.rfind(')');
+  if (close_paren == std::string::npos) throw std::runtime_error("cannot read /proc stat");
+  std::istringstream fields(text.substr(close_paren + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int index = 3; fields >> field; ++index) {  // field 3 is the state
+    if (index == 14) utime = std::stod(field);
+    if (index == 15) {
+      stime = std::stod(field);
+      break;
+    }
+  }
+  return (utime + stime) / double(::sysconf(_SC_CLK_TCK));
+}
+
+class Resources : public AgentCheck {};
+
+// RES-1 / RES-2: under descriptor exhaustion the listener neither spins nor dies, and serves
+// again once descriptors are free.
+TEST_P(Resources, DescriptorExhaustion) {
+  run_guarded([&] {
+    for (const char* id : {"RES-1", "RES-2"}) requirement(id);
+    AgentOptions limited = agent_options("server");
+    limited.open_files_limit = kOpenFiles;
+    auto server = start_agent(limited);
+    auto client = start_agent(agent_options("client"));
+    if (server->platform() != "linux") PIPECHECK_SKIP("reads CPU time from /proc (Linux)");
+    PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "listen.queue_size", "hash.pipecheck");
+    PIPECHECK_REQUIRE_CAPABILITIES(*client, "dial", "dial.threads", "dial.retry");
+    json listen = handshake_args(check_fields(), scratch_root());
+    listen["queue_size"] = 256;
+    listen["accept_workers"] = 2;
+    const json listener = server->call("listen", listen);
+    const std::string hash = server->call("hash", listen).at("hash");
+
+    // Each flooding connection stays open for kHoldMs and says nothing: the server holds one
+    // descriptor per accepted connection until its handshake read gives up or the peer leaves.
+    const double cpu_before = cpu_seconds(server->process_pid());
+    const auto began = Clock::now();
+    const json flood = client->call("dial",
+                                    {{"path", listener.at("path")},
+                                     {"threads", kFlood},
+                                     {"count", 1},
+                                     {"hold_ms", kHoldMs},
+                                     {"timeout_ms", 1000}},
+                                    std::chrono::seconds(30));
+    const double wall = std::chrono::duration<double>(Clock::now() - began).count();
+    const double cpu = cpu_seconds(server->process_pid()) - cpu_before;
+    measure("flood_ok", double(outcome_count(flood, "ok")));
+    measure("flood_wall_s", wall);
+    measure("server_cpu_s", cpu);
+    measure("server_cpu_share", cpu / wall);
+    EXPECT_EQ(outcome_count(flood, "ok"), kFlood)
+        << "the backlog should admit the whole flood: " << flood.dump();
+    EXPECT_LE(cpu / wall, kMaxCpuShare)
+        << "the server burnt " << cpu << " s of CPU in " << wall
+        << " s while out of descriptors: it spins on a failing accept";
+
+    // The flood is gone: the same listener serves complete handshakes again.
+    const json after = client->call("dial", {{"path", listener.at("path")},
+                                             {"count", 5},
+                                             {"handshake", hash},
+                                             {"retry", {{"deadline_ms", 3000}}}},
+                                    std::chrono::seconds(30));
+    EXPECT_EQ(after.at("handshake").value("accepted", 0), 5)
+        << "the listener no longer serves after running out of descriptors: " << after.dump();
+    server->call("hash", listen);  // and the agent is still alive
+  });
+}
+
+INSTANTIATE_IMPLEMENTATIONS(Resources, Resources);
+
+}  // namespace
+}  // namespace pipecheck::suites
