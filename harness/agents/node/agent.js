@@ -255,7 +255,23 @@ function makeHandshake(args) {
       throw new AgentError('bad_request', `args.fields.${name} must be a string`);
     }
   }
-  return PROFILES[profile](args.fields);
+  // `fields_hex` carries raw bytes (invalid UTF-8 for HASH-5): decoded like request lines, so
+  // invalid sequences become lone surrogates that the profile refuses.
+  const fields = {...args.fields};
+  const fieldsHex = args.fields_hex ?? {};
+  if (!isObject(fieldsHex)) {
+    throw new AgentError('bad_request', 'args.fields_hex must be an object of hex strings');
+  }
+  for (const [name, value] of Object.entries(fieldsHex)) {
+    if (typeof value !== 'string' || !/^(?:[0-9a-fA-F]{2})*$/.test(value)) {
+      throw new AgentError('bad_request', `args.fields_hex.${name} must be pairs of hex digits`);
+    }
+    if (Object.hasOwn(fields, name)) {
+      throw new AgentError('bad_request', `field '${name}' is in both fields and fields_hex`);
+    }
+    fields[name] = decodeLine(Buffer.from(value, 'hex'));
+  }
+  return PROFILES[profile](fields);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -707,6 +723,7 @@ function percentiles(values) {
 // The agent
 
 const CAPABILITIES = [
+  'fields.hex',
   'hash.pipecheck',
   'hash.msbuild',
   'discover',

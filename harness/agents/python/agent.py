@@ -43,6 +43,7 @@ INT32_RE = re.compile(r"-?[0-9]+")
 USER_RE = re.compile(r"0|[1-9][0-9]*")
 PREFIX_RE = re.compile(r"[A-Za-z0-9._]{1,32}")
 PID_RE = re.compile(r"[1-9][0-9]*")
+HEX_RE = re.compile(r"(?:[0-9a-fA-F]{2})*")
 
 EUID = os.geteuid()
 
@@ -199,6 +200,17 @@ def make_handshake(args):
     for name, value in fields.items():
         if not isinstance(value, str):
             raise AgentError("bad_request", f"args.fields.{name} must be a string")
+    fields_hex = args.get("fields_hex", {})
+    if not isinstance(fields_hex, dict):
+        raise AgentError("bad_request", "args.fields_hex must be an object of hex strings")
+    fields = dict(fields)
+    for name, value in fields_hex.items():
+        if not isinstance(value, str) or not HEX_RE.fullmatch(value):
+            raise AgentError("bad_request", f"args.fields_hex.{name} must be pairs of hex digits")
+        if name in fields:
+            raise AgentError("bad_request", f"field '{name}' is in both fields and fields_hex")
+        # Invalid UTF-8 becomes lone surrogates, which require_utf8 refuses (HASH-5).
+        fields[name] = bytes.fromhex(value).decode("utf-8", "surrogateescape")
     return PROFILES[profile](fields)
 
 
@@ -754,7 +766,8 @@ class Agent:
         self.capabilities = ["hash.pipecheck", "hash.msbuild", "discover", "discover.report",
                              "discover.reclaim", "listen", "listen.queue_size", "dial",
                              "dial.retry", "dial.threads", "dial.barrier", "close",
-                             "close.concurrent", "counters", "peer-check", "secure-directory"]
+                             "close.concurrent", "counters", "peer-check", "secure-directory",
+                             "fields.hex"]
         if os.path.isdir("/proc/self/fd"):
             self.capabilities.append("fd-count")
 

@@ -1,6 +1,6 @@
 """Invalid UTF-8 in the salt is replaced by U+FFFD and hashed instead of refused."""
 REQUIREMENT = "HASH-5"
-CHECKS = {"hash": ["HashStability.EveryRejectRuleIsEnforced"]}
+CHECKS = {"hash": ["HashStability.InvalidUtf8IsRefused"]}
 
 
 def apply(agent):
