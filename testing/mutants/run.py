@@ -102,41 +102,9 @@ def run_suite(build_dir, registry, out_dir, implementation, suite, filters):
     return {"statuses": statuses, "seconds": seconds, "log": output[-LOG_TAIL:]}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--build-dir", required=True, type=pathlib.Path)
-    parser.add_argument("--report", required=True, type=pathlib.Path)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--full", action="store_true",
-                        help="run every check of every suite named by any mutant")
-    parser.add_argument("--only", nargs="*", default=[], help="these mutants only")
-    options = parser.parse_args()
-    build_dir = options.build_dir.resolve()
-    mutants = load_catalog(options.only)
-    began = time.monotonic()
-
-    with tempfile.TemporaryDirectory(prefix="pc-mutants-") as scratch:
-        scratch = pathlib.Path(scratch)
-        registry = scratch / "registry.json"
-        write_registry(registry, ["baseline"] + [m["name"] for m in mutants])
-        suites_of = {}
-        for mutant in mutants:
-            for suite, filters in mutant["checks"].items():
-                suites_of.setdefault(suite, set()).update(filters)
-        jobs = {}
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-            for suite, filters in sorted(suites_of.items()):
-                chosen = [] if options.full else sorted(filters)
-                jobs[("baseline", suite)] = pool.submit(run_suite, build_dir, registry, scratch,
-                                                        "mutant-baseline", suite, chosen)
-            for mutant in mutants:
-                for suite, filters in mutant["checks"].items():
-                    chosen = [] if options.full else filters
-                    jobs[(mutant["name"], suite)] = pool.submit(
-                        run_suite, build_dir, registry, scratch, f"mutant-{mutant['name']}",
-                        suite, chosen)
-            results = {key: job.result() for key, job in jobs.items()}
-
+def build_report(mutants, results, mode, elapsed_s, finished_at):
+    """The report (docs/formats/mutation-report.md) from the catalog and the suite runs:
+    `results` maps (mutant name or "baseline", suite label) to run_suite()'s result."""
     baseline = {}
     for (name, suite), result in results.items():
         if name == "baseline":
@@ -177,12 +145,9 @@ def main():
         family = families.setdefault(e["family"], {"mutants": 0, "killed": 0})
         family["mutants"] += 1
         family["killed"] += e["status"] == "killed"
-    report = {
-        "format": FORMAT, "format_version": 1, "agent": "python",
-        "mode": "full" if options.full else "targeted",
-        "finished_at": datetime.datetime.now(datetime.timezone.utc).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"),
-        "elapsed_s": round(time.monotonic() - began, 1),
+    return {
+        "format": FORMAT, "format_version": 1, "agent": "python", "mode": mode,
+        "finished_at": finished_at, "elapsed_s": elapsed_s,
         "baseline": {check: status for check, status in sorted(baseline.items())},
         "mutants": entries,
         "families": families,
@@ -190,6 +155,50 @@ def main():
                     "excused": excused,
                     "kill_rate": round(killed / scored, 4) if scored else None},
     }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", required=True, type=pathlib.Path)
+    parser.add_argument("--report", required=True, type=pathlib.Path)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--full", action="store_true",
+                        help="run every check of every suite named by any mutant")
+    parser.add_argument("--only", nargs="*", default=[], help="these mutants only")
+    options = parser.parse_args()
+    build_dir = options.build_dir.resolve()
+    mutants = load_catalog(options.only)
+    began = time.monotonic()
+
+    with tempfile.TemporaryDirectory(prefix="pc-mutants-") as scratch:
+        scratch = pathlib.Path(scratch)
+        registry = scratch / "registry.json"
+        write_registry(registry, ["baseline"] + [m["name"] for m in mutants])
+        suites_of = {}
+        for mutant in mutants:
+            for suite, filters in mutant["checks"].items():
+                suites_of.setdefault(suite, set()).update(filters)
+        jobs = {}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+            for suite, filters in sorted(suites_of.items()):
+                chosen = [] if options.full else sorted(filters)
+                jobs[("baseline", suite)] = pool.submit(run_suite, build_dir, registry, scratch,
+                                                        "mutant-baseline", suite, chosen)
+            for mutant in mutants:
+                for suite, filters in mutant["checks"].items():
+                    chosen = [] if options.full else filters
+                    jobs[(mutant["name"], suite)] = pool.submit(
+                        run_suite, build_dir, registry, scratch, f"mutant-{mutant['name']}",
+                        suite, chosen)
+            results = {key: job.result() for key, job in jobs.items()}
+
+    report = build_report(mutants, results, "full" if options.full else "targeted",
+                          round(time.monotonic() - began, 1),
+                          datetime.datetime.now(datetime.timezone.utc).strftime(
+                              "%Y-%m-%dT%H:%M:%SZ"))
+    entries = report["mutants"]
+    killed, excused, survived = (report["summary"][k] for k in ("killed", "excused", "survived"))
+    scored = report["summary"]["mutants"] - excused
     options.report.parent.mkdir(parents=True, exist_ok=True)
     options.report.write_text(json.dumps(report, indent=1) + "\n")
 
