@@ -435,6 +435,7 @@ class Listener:
         poller = select.poll()
         poller.register(self.sock.fileno(), select.POLLIN)
         poller.register(self.wake_read, select.POLLIN)
+        backoff = 0  # seconds; grows while accept keeps failing (RES-1)
         while True:
             with self.lock:
                 if self.closing:
@@ -455,9 +456,11 @@ class Listener:
                 if e.errno != errno.ECONNABORTED:  # a client that left is not an error (LSN-12)
                     with self.lock:
                         self.counters["accept_errors"] += 1
-                    log(f"accept on {self.endpoint['path']}: {e.strerror}")
-                    time.sleep(0.001)
+                    if backoff == 0:
+                        log(f"accept on {self.endpoint['path']}: {e.strerror}; backing off")
+                    backoff = pause_after_accept_error(self.wake_read, backoff)
                 continue
+            backoff = 0
             with self.lock:
                 self.counters["accepted"] += 1
                 self.connections.add(conn)
@@ -542,6 +545,15 @@ class Listener:
 
 
 UMASK_LOCK = threading.Lock()
+ACCEPT_BACKOFF = (0.005, 0.1)  # seconds: first and longest pause after a failed accept
+
+
+def pause_after_accept_error(wake_fd, backoff):
+    """RES-1: a failing accept (EMFILE: the listener stays readable) must not be retried at
+    once. Waits the next backoff step, or less if close wakes `wake_fd`; returns that step."""
+    backoff = min(max(backoff * 2, ACCEPT_BACKOFF[0]), ACCEPT_BACKOFF[1])
+    select.select([wake_fd], [], [], backoff)
+    return backoff
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,15 +4,4 @@ CHECKS = {"resources": ["Resources.DescriptorExhaustion"]}
 
 
 def apply(agent):
-    real_sleep = agent.time.sleep
-
-    class Time:
-        def __getattr__(self, name):
-            return getattr(agent.real_time, name)
-
-        def sleep(self, seconds):
-            if seconds != 0.001:  # the accept loop's back-off
-                real_sleep(seconds)
-
-    agent.real_time = agent.time
-    agent.time = Time()
+    agent.pause_after_accept_error = lambda wake_fd, backoff: backoff or 1e-9
