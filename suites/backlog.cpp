@@ -292,8 +292,10 @@ TEST_P(Backlog, RetryStopsAtItsDeadline) {
     for (const char* id : {"DIAL-5", "DIAL-6"}) requirement(id);
     auto client = start_agent(agent_options("client"));
     if (client->platform() != "linux") {
-      PIPECHECK_SKIP("the suite fills an AF_UNIX backlog (EAGAIN) only on Linux; the agent runs "
-                     "on " + client->platform());
+      PIPECHECK_SKIP(
+          "the suite fills an AF_UNIX backlog (EAGAIN) only on Linux; the agent runs "
+          "on " +
+          client->platform());
     }
     PIPECHECK_REQUIRE_CAPABILITIES(*client, "dial", "dial.retry");
     SuiteListener busy(scratch_root() / "busy", 0);
@@ -338,11 +340,12 @@ TEST_P(Backlog, DefaultBacklogIsMeasured) {
       accepting = true;
     }
     constexpr int kProbe = 600;
-    const json dial = client->call("dial", {{"path", listener.at("path")},
-                                            {"count", kProbe},
-                                            {"keep_open", true},
-                                            {"timeout_ms", 200},
-                                            {"record_sequence", true}},
+    const json dial = client->call("dial",
+                                   {{"path", listener.at("path")},
+                                    {"count", kProbe},
+                                    {"keep_open", true},
+                                    {"timeout_ms", 200},
+                                    {"record_sequence", true}},
                                    std::chrono::seconds(60));
     const auto sequence = dial.at("sequence").get<std::vector<std::string>>();
     const auto first_refusal = std::find_if(sequence.begin(), sequence.end(),

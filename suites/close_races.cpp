@@ -294,15 +294,15 @@ TEST_P(CloseRace, IdleListenerCountsEveryPendingAccept) {
     std::vector<std::pair<int, json>> closes;
     for (int workers : {3, 1, 8, 5}) {
       const json listener = server->call("listen", listen_args(8, workers));
-      closes.emplace_back(workers,
-                          server->call("close", {{"listener", listener.at("listener")}}));
+      closes.emplace_back(workers, server->call("close", {{"listener", listener.at("listener")}}));
     }
-    const bool none_pending =
-        std::all_of(closes.begin(), closes.end(),
-                    [](const auto& c) { return c.second.value("pending_accepts", 0) == 0; });
+    const bool none_pending = std::all_of(closes.begin(), closes.end(), [](const auto& c) {
+      return c.second.value("pending_accepts", 0) == 0;
+    });
     if (none_pending) {
-      PIPECHECK_UNSUPPORTED("close never reports a pending accept: the implementation has no "
-                            "blocking accept call (an event loop accepts)");
+      PIPECHECK_UNSUPPORTED(
+          "close never reports a pending accept: the implementation has no "
+          "blocking accept call (an event loop accepts)");
     }
     for (const auto& [workers, closed] : closes) {
       EXPECT_EQ(closed.value("pending_accepts", -1), workers)
@@ -330,8 +330,7 @@ TEST_P(CloseRace, CloseLeavesAnyOtherFileAlone) {
         {"symlink", [&](const fs::path& p) { plant_symlink(target, p); }},
     };
     for (const auto& [kind, plant] : kinds) {
-      const json listener =
-          server->call("listen", handshake_args(check_fields(), scratch_root()));
+      const json listener = server->call("listen", handshake_args(check_fields(), scratch_root()));
       const fs::path path = listener.at("path").get<std::string>();
       fs::remove(path);  // the listener's own socket, in our scratch root
       plant(path);

@@ -213,19 +213,21 @@ TEST_P(HashStability, InvalidUtf8IsRefused) {
     for (const char* id : {"HASH-5", "HASH-30"}) requirement(id);
     auto agent = start_agent();
     PIPECHECK_REQUIRE_CAPABILITIES(*agent, "hash.pipecheck", "fields.hex");
-    const json plain = {{"kind", "worker"}, {"version", "1"}, {"arch", "x64"}, {"salt", "\xc3\xa9t\xc3\xa9"}};
+    const json plain = {
+        {"kind", "worker"}, {"version", "1"}, {"arch", "x64"}, {"salt", "\xc3\xa9t\xc3\xa9"}};
     json hexed = plain;
     hexed.erase("salt");
     json args = handshake_args(hexed);
     args["fields_hex"] = {{"salt", "c3a974c3a9"}};
-    EXPECT_EQ(agent->call("hash", args).at("hash"), agent->call("hash", handshake_args(plain)).at("hash"))
+    EXPECT_EQ(agent->call("hash", args).at("hash"),
+              agent->call("hash", handshake_args(plain)).at("hash"))
         << "the salt \"été\" sent as hex hashes differently from the same salt as a string";
     const json file = load_fixture("vectors/rejects.json");
     int checked = 0;
     for (const json& reject : fixture_field(file, "rejects", "fixtures/vectors/rejects.json")) {
       if (sendable_fields(reject.at("fields"))) continue;  // EveryRejectRuleIsEnforced's
-      const std::string what = reject.at("id").get<std::string>() + " (" +
-                               reject.value("description", "") + ")";
+      const std::string what =
+          reject.at("id").get<std::string>() + " (" + reject.value("description", "") + ")";
       json strings = json::object(), hex = json::object();
       for (const auto& [name, value] : reject.at("fields").items()) {
         (value.is_object() ? hex[name] : strings[name]) =

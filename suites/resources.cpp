@@ -7,7 +7,9 @@
 #include <chrono>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -22,9 +24,10 @@ using harness::measure;
 using harness::requirement;
 using Clock = std::chrono::steady_clock;
 
-constexpr unsigned kOpenFiles = 96;  // the agent's RLIMIT_NOFILE: room for its runtime, not for the flood
-constexpr int kFlood = 160;          // concurrent connections, each held open
-constexpr int kHoldMs = 2000;        // how long each flooding connection stays open
+constexpr unsigned kOpenFiles =
+    96;                        // the agent's RLIMIT_NOFILE: room for its runtime, not for the flood
+constexpr int kFlood = 160;    // concurrent connections, each held open
+constexpr int kHoldMs = 2000;  // how long each flooding connection stays open
 // CPU is measured from kSettle after the flood starts (descriptors are exhausted by then) for
 // kWindow, while every flooding connection is still open.
 constexpr auto kSettle = std::chrono::milliseconds(500);
@@ -58,11 +61,11 @@ TEST_P(Resources, DescriptorExhaustion) {
   run_guarded([&] {
     for (const char* id : {"RES-1", "RES-2"}) requirement(id);
     AgentOptions limited = agent_options("server");
-    limited.open_files_limit = kOpenFiles;
+    limited.fd_limit = kOpenFiles;
     auto server = start_agent(limited);
     auto client = start_agent(agent_options("client"));
     if (server->platform() != "linux") PIPECHECK_SKIP("reads CPU time from /proc (Linux)");
-    PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "listen.queue_size", "hash.pipecheck");
+    PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "hash.pipecheck");
     PIPECHECK_REQUIRE_CAPABILITIES(*client, "dial", "dial.threads", "dial.retry");
     json listen = handshake_args(check_fields(), scratch_root());
     listen["queue_size"] = 256;
@@ -100,10 +103,11 @@ TEST_P(Resources, DescriptorExhaustion) {
         << " s while out of descriptors: it spins on a failing accept";
 
     // The flood is gone: the same listener serves complete handshakes again.
-    const json after = client->call("dial", {{"path", listener.at("path")},
-                                             {"count", 5},
-                                             {"handshake", hash},
-                                             {"retry", {{"deadline_ms", 3000}}}},
+    const json after = client->call("dial",
+                                    {{"path", listener.at("path")},
+                                     {"count", 5},
+                                     {"handshake", hash},
+                                     {"retry", {{"deadline_ms", 3000}}}},
                                     std::chrono::seconds(30));
     EXPECT_EQ(after.at("handshake").value("accepted", 0), 5)
         << "the listener no longer serves after running out of descriptors: " << after.dump();

@@ -8,16 +8,16 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <future>
 #include <map>
 #include <set>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -354,7 +354,9 @@ TEST_P(UnixOnly, EveryDescriptorIsCloseOnExec) {
     ASSERT_GE(client_now.size(), before_client.size() + 1)
         << "never saw the client's dialled connection";
     int checked = 0;
-    for (const auto& [who, sockets] : {std::pair{"server", server_now}, {"client", client_now}}) {
+    const std::vector<std::pair<std::string, std::map<int, bool>>> processes = {
+        {"server", server_now}, {"client", client_now}};
+    for (const auto& [who, sockets] : processes) {
       for (const auto& [fd, cloexec] : sockets) {
         ++checked;
         EXPECT_TRUE(cloexec) << who << " socket descriptor " << fd

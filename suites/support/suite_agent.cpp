@@ -54,11 +54,11 @@ const harness::Implementation& find_implementation(const std::string& name) {
 // that waits for the agent (instead of exec'ing it) makes it a grandchild of the suite.
 std::vector<std::string> wrapped_command(std::vector<std::string> command,
                                          const AgentOptions& options) {
-  if (!options.umask && !options.via_shell && !options.open_files_limit) return command;
+  if (!options.umask && !options.via_shell && !options.fd_limit) return command;
   std::string script;
   if (options.umask) script += "umask " + *options.umask + " || exit 125; ";
-  if (options.open_files_limit) {
-    script += "ulimit -n " + std::to_string(*options.open_files_limit) + " || exit 125; ";
+  if (options.fd_limit) {
+    script += "ulimit -n " + std::to_string(*options.fd_limit) + " || exit 125; ";
   }
   script += options.via_shell ? "\"$@\"; status=$?; exit $status" : "exec \"$@\"";
   std::vector<std::string> wrapped{"/bin/sh", "-c", script, "sh"};
