@@ -32,15 +32,14 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 struct AgentOptions {
-  std::map<std::string, std::string> env;    // set for the agent, on top of the suite's own
-  std::filesystem::path working_dir;         // empty: the suite's
-  std::optional<std::string> umask;          // octal, applied by `sh -c 'umask N; exec "$@"'`
-  bool new_session = false;                  // setsid
-  bool via_shell = false;                    // start through `sh -c` (another parent process)
-  std::optional<unsigned> run_as_uid;        // POSIX, root only
-  std::optional<unsigned> fd_limit;          // RLIMIT_NOFILE (`ulimit -n` in the sh -c prefix)
-  std::optional<unsigned> open_files_limit;  // RLIMIT_NOFILE, by `sh -c 'ulimit -n N; exec ...'`
-  std::string role = "agent";                // names the agent in logs and errors
+  std::map<std::string, std::string> env;  // set for the agent, on top of the suite's own
+  std::filesystem::path working_dir;       // empty: the suite's
+  std::optional<std::string> umask;        // octal, applied by `sh -c 'umask N; exec "$@"'`
+  bool new_session = false;                // setsid
+  bool via_shell = false;                  // start through `sh -c` (another parent process)
+  std::optional<unsigned> run_as_uid;      // POSIX, root only
+  std::optional<unsigned> fd_limit;        // RLIMIT_NOFILE (`ulimit -n` in the sh -c prefix)
+  std::string role = "agent";              // names the agent in logs and errors
 };
 
 // Options for an agent playing `role` (designated initialisers trip -Wmissing-field-initializers).
