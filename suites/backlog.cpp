@@ -300,15 +300,24 @@ TEST_P(Backlog, RetryStopsAtItsDeadline) {
     PIPECHECK_REQUIRE_CAPABILITIES(*client, "dial", "dial.retry");
     SuiteListener busy(scratch_root() / "busy", 0);
     busy.fill();
+    // Each deadline three times: a loaded machine may delay one return past the bound, a retry
+    // loop that ignores its deadline overshoots every time.
     for (int deadline_ms : {120, 350, 60}) {
-      const json dial = client->call("dial", {{"path", busy.path().string()},
-                                              {"retry", {{"deadline_ms", deadline_ms}}},
-                                              {"timeout_ms", 1000}});
-      const double elapsed = dial.value("elapsed_ms", -1.0);
-      EXPECT_EQ(outcome_count(dial, "busy"), 1) << dial.dump();
-      EXPECT_GE(dial.value("retries", 0), 1) << "never retried: " << dial.dump();
-      EXPECT_GE(elapsed, deadline_ms * 0.9) << "gave up before its deadline: " << dial.dump();
-      EXPECT_LE(elapsed, deadline_ms + 100.0) << "ran past its deadline: " << dial.dump();
+      double best = 1e9;
+      for (int round = 0; round < 3; ++round) {
+        const json dial = client->call("dial", {{"path", busy.path().string()},
+                                                {"retry", {{"deadline_ms", deadline_ms}}},
+                                                {"timeout_ms", 1000}});
+        const double elapsed = dial.value("elapsed_ms", -1.0);
+        best = std::min(best, elapsed);
+        EXPECT_EQ(outcome_count(dial, "busy"), 1) << dial.dump();
+        EXPECT_GE(dial.value("retries", 0), 1) << "never retried: " << dial.dump();
+        EXPECT_GE(elapsed, deadline_ms * 0.9) << "gave up before its deadline: " << dial.dump();
+      }
+      measure("best_elapsed_ms_" + std::to_string(deadline_ms), best);
+      EXPECT_LE(best, deadline_ms + 100.0)
+          << "deadline " << deadline_ms << " ms: every call ran past it, the best by "
+          << best - deadline_ms << " ms";
     }
     PlantedSocket refusing = plant_socket(scratch_root() / "refusing", false);
     const json refused = client->call(
