@@ -67,11 +67,12 @@ TEST_P(Resources, DescriptorExhaustion) {
     if (server->platform() != "linux") PIPECHECK_SKIP("reads CPU time from /proc (Linux)");
     PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "hash.pipecheck");
     PIPECHECK_REQUIRE_CAPABILITIES(*client, "dial", "dial.threads", "dial.retry");
-    json listen = handshake_args(check_fields(), scratch_root());
+    const json handshake = handshake_args(check_fields(), scratch_root());
+    json listen = handshake;
     listen["queue_size"] = 256;
     listen["accept_workers"] = 128;  // an accept call per flooding connection, on every model
     const json listener = server->call("listen", listen);
-    const std::string hash = server->call("hash", listen).at("hash");
+    const std::string hash = server->call("hash", handshake).at("hash");
 
     // Each flooding connection stays open for kHoldMs and says nothing: the server holds one
     // descriptor per accepted connection until its handshake read gives up (WIRE-3, 2 s) or the
@@ -111,7 +112,7 @@ TEST_P(Resources, DescriptorExhaustion) {
                                     std::chrono::seconds(30));
     EXPECT_EQ(after.at("handshake").value("accepted", 0), 5)
         << "the listener no longer serves after running out of descriptors: " << after.dump();
-    server->call("hash", listen);  // and the agent is still alive
+    server->call("hash", handshake);  // and the agent is still alive
   });
 }
 

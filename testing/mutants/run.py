@@ -60,14 +60,19 @@ def load_catalog(only):
     return mutants
 
 
+def registry_name(index):
+    """Registry names are at most 32 characters: mutants are numbered, the baseline is 0."""
+    return f"mutant-{index:03d}"
+
+
 def write_registry(path, names):
     """A registry with the baseline and every mutant, each as the Python agent's entry."""
     registry = json.loads((SOURCE / "fixtures" / "impls.json").read_text())
     python = next(i for i in registry["implementations"] if i["name"] == "python")
     entries = []
-    for name in names:
+    for index, name in enumerate(names):
         entry = dict(python)
-        entry["name"] = f"mutant-{name}"
+        entry["name"] = registry_name(index)
         entry["description"] = f"The Python agent with mutant '{name}' (testing/mutants)"
         entry["command"] = ["python3", "${SOURCE_DIR}/testing/mutants/mutant_agent.py", name]
         entries.append(entry)
@@ -183,13 +188,13 @@ def main():
             for suite, filters in sorted(suites_of.items()):
                 chosen = [] if options.full else sorted(filters)
                 jobs[("baseline", suite)] = pool.submit(run_suite, build_dir, registry, scratch,
-                                                        "mutant-baseline", suite, chosen)
-            for mutant in mutants:
+                                                        registry_name(0), suite, chosen)
+            for index, mutant in enumerate(mutants, 1):
                 for suite, filters in mutant["checks"].items():
                     chosen = [] if options.full else filters
                     jobs[(mutant["name"], suite)] = pool.submit(
-                        run_suite, build_dir, registry, scratch, f"mutant-{mutant['name']}",
-                        suite, chosen)
+                        run_suite, build_dir, registry, scratch, registry_name(index), suite,
+                        chosen)
             results = {key: job.result() for key, job in jobs.items()}
 
     report = build_report(mutants, results, "full" if options.full else "targeted",
@@ -199,6 +204,11 @@ def main():
     entries = report["mutants"]
     killed, excused, survived = (report["summary"][k] for k in ("killed", "excused", "survived"))
     scored = report["summary"]["mutants"] - excused
+    if "pass" not in report["baseline"].values():
+        print("no check passes against the unmutated agent: the suites or the agent are broken",
+              file=sys.stderr)
+        print(next(iter(results.values()))["log"], file=sys.stderr)
+        return 2
     options.report.parent.mkdir(parents=True, exist_ok=True)
     options.report.write_text(json.dumps(report, indent=1) + "\n")
 
