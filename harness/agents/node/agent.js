@@ -918,7 +918,11 @@ class Agent {
   counters(args) {
     const result = 'listener' in args ? {...this.findListener(args).counters} : {};
     if (CAPABILITIES.includes('fd-count')) {
-      result.open_fds = fs.readdirSync('/proc/self/fd').length - 1;  // minus readdir's own fd
+      try {
+        result.open_fds = fs.readdirSync('/proc/self/fd').length - 1;  // minus readdir's own fd
+      } catch (error) {  // out of descriptors (RES-*): the counters still answer
+        log(`counters: cannot count descriptors: ${error.message}`);
+      }
     }
     return result;
   }

@@ -945,7 +945,10 @@ class Agent:
             with listener.lock:
                 result.update(listener.counters)
         if "fd-count" in self.capabilities:
-            result["open_fds"] = len(os.listdir("/proc/self/fd")) - 1  # minus listdir's own fd
+            try:
+                result["open_fds"] = len(os.listdir("/proc/self/fd")) - 1  # minus listdir's fd
+            except OSError as e:  # out of descriptors (RES-*): the counters still answer
+                log(f"counters: cannot count descriptors: {e.strerror}")
         return result
 
     def shutdown(self):
