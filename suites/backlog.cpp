@@ -23,6 +23,7 @@ namespace pipecheck::suites {
 namespace {
 
 namespace fs = std::filesystem;
+using harness::measure;
 
 std::vector<std::string> geometry_files() {
   std::vector<std::string> names;
