@@ -17,11 +17,13 @@
 #include "support/check_support.hpp"
 #include "support/geometry_check.hpp"
 #include "support/planted_files.hpp"
+#include "support/suite_listener.hpp"
 
 namespace pipecheck::suites {
 namespace {
 
 namespace fs = std::filesystem;
+using harness::measure;
 
 std::vector<std::string> geometry_files() {
   std::vector<std::string> names;
@@ -198,6 +200,84 @@ PIPECHECK_CHECK(Backlog, EveryDialOutcomeIsBoundedByItsTimeout, "DIAL-6", "DIAL-
     EXPECT_EQ(outcome_count(dial, "timeout") + outcome_count(dial, "other"), 0)
         << what << " should be classified: " << dial.dump();
   }
+}
+
+// Dial-with-retry stops at its deadline. Against a listener that stays busy (the suite filled its
+// backlog and never accepts) the call retries and returns `busy` no earlier than its deadline and
+// no later than 100 ms after it; a refused connect is final and not retried.
+PIPECHECK_CHECK(Backlog, RetryStopsAtItsDeadline, "DIAL-5", "DIAL-6") {
+  auto client = start_agent(agent_options("client"));
+  if (client->platform() != "linux") {
+    PIPECHECK_SKIP(
+        "the suite fills an AF_UNIX backlog (EAGAIN) only on Linux; the agent runs "
+        "on " +
+        client->platform());
+  }
+  PIPECHECK_REQUIRE_CAPABILITIES(*client, "dial", "dial.retry");
+  SuiteListener busy(scratch_root() / "busy", 0);
+  busy.fill();
+  // Each deadline three times: a loaded machine may delay one return past the bound, a retry
+  // loop that ignores its deadline overshoots every time.
+  for (int deadline_ms : {120, 350, 60}) {
+    double best = 1e9;
+    for (int round = 0; round < 3; ++round) {
+      const json dial = client->call("dial", {{"path", busy.path().string()},
+                                              {"retry", {{"deadline_ms", deadline_ms}}},
+                                              {"timeout_ms", 1000}});
+      const double elapsed = dial.value("elapsed_ms", -1.0);
+      best = std::min(best, elapsed);
+      EXPECT_EQ(outcome_count(dial, "busy"), 1) << dial.dump();
+      EXPECT_GE(dial.value("retries", 0), 1) << "never retried: " << dial.dump();
+      EXPECT_GE(elapsed, deadline_ms * 0.9) << "gave up before its deadline: " << dial.dump();
+    }
+    measure("best_elapsed_ms_" + std::to_string(deadline_ms), best);
+    EXPECT_LE(best, deadline_ms + 100.0)
+        << "deadline " << deadline_ms << " ms: every call ran past it, the best by "
+        << best - deadline_ms << " ms";
+  }
+  PlantedSocket refusing = plant_socket(scratch_root() / "refusing", false);
+  const json refused = client->call(
+      "dial", {{"path", refusing.path().string()}, {"retry", {{"deadline_ms", 1000}}}});
+  EXPECT_EQ(outcome_count(refused, "refused"), 1) << refused.dump();
+  EXPECT_EQ(refused.value("retries", -1), 0) << "retried a refused connect: " << refused.dump();
+  EXPECT_LE(refused.value("elapsed_ms", 1e9), 100.0) << refused.dump();
+}
+
+// A MAY requirement: the backlog an implementation admits with nobody accepting, measured also when
+// it cannot be set (no `listen.queue_size`), so a reader sees what its default admits.
+PIPECHECK_CHECK(Backlog, DefaultBacklogIsMeasured, "LSN-14") {
+  auto server = start_agent(agent_options("server"));
+  auto client = start_agent(agent_options("client"));
+  PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen", "close");
+  PIPECHECK_REQUIRE_CAPABILITIES(*client, "dial");
+  json listen = handshake_args(check_fields(), scratch_root());
+  listen["accept_workers"] = 0;
+  json listener;
+  bool accepting = false;
+  if (const auto refused = call_expecting_error(*server, "listen", listen, &listener)) {
+    if (refused->code() != "unsupported") throw *refused;
+    // It cannot stop accepting: count connects held open at once while its handshake waits.
+    listen.erase("accept_workers");
+    listener = server->call("listen", listen);
+    accepting = true;
+  }
+  constexpr int kProbe = 600;
+  const json dial = client->call("dial",
+                                 {{"path", listener.at("path")},
+                                  {"count", kProbe},
+                                  {"keep_open", true},
+                                  {"timeout_ms", 200},
+                                  {"record_sequence", true}},
+                                 std::chrono::seconds(60));
+  const auto sequence = dial.at("sequence").get<std::vector<std::string>>();
+  const auto first_refusal = std::find_if(sequence.begin(), sequence.end(),
+                                          [](const std::string& o) { return o != "ok"; });
+  const auto admitted = first_refusal - sequence.begin();
+  measure("admitted", double(admitted));
+  measure("probe", double(kProbe));
+  measure("listener_accepting", accepting ? 1.0 : 0.0);  // 1: accept_workers 0 unsupported
+  measure("refusal_seen", first_refusal == sequence.end() ? 0.0 : 1.0);
+  server->call("close", {{"listener", listener.at("listener")}});
 }
 
 INSTANTIATE_IMPLEMENTATIONS(Backlog, Backlog);

@@ -202,6 +202,31 @@ PIPECHECK_CHECK(Discovery, StaleEntriesAreReportedAndOnlyOursReclaimed, "DISC-6"
   EXPECT_EQ(reclaimed.live_pids, std::vector<long long>{server->pid()});
 }
 
+// Reclaim removes a dead PID's socket only after a connect to it is refused. A socket under a dead
+// PID's name that still accepts connections (the suite listens on it) is never removed, while a
+// refusing one beside it is: an implementation that deletes without probing fails, and one that
+// never reclaims fails too.
+PIPECHECK_CHECK(Discovery, ReclaimProbesBeforeDeleting, "DISC-7", "SEC-5") {
+  start_pair();
+  PIPECHECK_REQUIRE_CAPABILITIES(*server, "listen");
+  PIPECHECK_REQUIRE_CAPABILITIES(*client, "discover", "discover.reclaim", "hash.pipecheck");
+  if (!unix_agents()) PIPECHECK_SKIP("plants AF_UNIX sockets");
+  listen_on(*server);  // creates the endpoint directory the way the implementation does
+  const pid_t first = dead_pid(), second = dead_pid();
+  const fs::path answering = directory() / name_for(first);
+  const fs::path refusing = directory() / name_for(second);
+  PlantedSocket still_listening = plant_socket(answering, true);
+  PlantedSocket crashed = plant_socket(refusing, false);
+  crashed.close();
+  const Found reclaimed = discover(*client, handshake(), /*reclaim=*/true);
+  EXPECT_TRUE(fs::exists(fs::symlink_status(answering)))
+      << "reclaim removed a dead PID's socket that still accepts connections";
+  EXPECT_FALSE(reclaimed.reclaimed.count(answering.filename().string())) << reclaimed.raw;
+  EXPECT_FALSE(fs::exists(fs::symlink_status(refusing)))
+      << "reclaim left a refusing socket of a dead PID";
+  EXPECT_TRUE(reclaimed.reclaimed.count(refusing.filename().string())) << reclaimed.raw;
+}
+
 // No endpoint directory is an empty result; an insecure one is an error.
 PIPECHECK_CHECK(Discovery, MissingDirectoryIsEmptyAndInsecureOneIsAnError, "DISC-9", "SEC-2") {
   start_pair();

@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "support/check_support.hpp"
+#include "support/suite_listener.hpp"
 
 namespace pipecheck::suites {
 namespace {
@@ -229,6 +230,27 @@ PIPECHECK_CHECK(Wire, FailedHandshakesNeverHang, "WIRE-3") {
   EXPECT_TRUE(quiet.closed_within(kReadBound + kSlack)) << "silent client: still open";
   const json counters = counters_reaching(*server, listener.at("listener"), "handshake_failed", 3);
   EXPECT_GE(counters.value("handshake_failed", 0), 3) << counters.dump();
+}
+
+// A dial with the wire handshake is bounded by its own timeout, also when the timeout is shorter
+// than the 2 s read bound: a peer that admits the connection and never answers (the suite's
+// listener never even accepts) makes the handshake fail within timeout + 100 ms.
+PIPECHECK_CHECK(Wire, HandshakeIsBoundedByTheDialTimeout, "DIAL-6", "WIRE-3") {
+  auto client = start_unix_agent("client");
+  if (!unix_platform) PIPECHECK_SKIP("the suite plays the silent server over AF_UNIX");
+  PIPECHECK_REQUIRE_CAPABILITIES(*client, "dial", "hash.pipecheck");
+  const std::string hash = hash_of(*client);
+  SuiteListener silent(scratch_root() / "silent", 16);
+  for (int timeout_ms : {150, 400, 900}) {
+    const json dial = client->call("dial", {{"path", silent.path().string()},
+                                            {"count", 2},
+                                            {"handshake", hash},
+                                            {"timeout_ms", timeout_ms}});
+    EXPECT_EQ(dial.at("handshake").value("failed", 0), 2) << dial.dump();
+    EXPECT_LE(dial.at("latency_us").value("max", 0.0), (timeout_ms + 100) * 1000.0)
+        << "timeout_ms " << timeout_ms << ": the handshake outlived the dial's timeout "
+        << dial.dump();
+  }
 }
 
 INSTANTIATE_IMPLEMENTATIONS(Wire, Wire);

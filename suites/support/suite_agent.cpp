@@ -41,13 +41,16 @@ const Selection& selection() {
   return loaded;
 }
 
-// `sh -c` prefixes: umask must be set by the agent's own parent, and a shell that waits for the
-// agent (instead of exec'ing it) makes it a grandchild of the suite.
+// `sh -c` prefixes: umask and resource limits must be set by the agent's own parent, and a shell
+// that waits for the agent (instead of exec'ing it) makes it a grandchild of the suite.
 std::vector<std::string> wrapped_command(std::vector<std::string> command,
                                          const AgentOptions& options) {
-  if (!options.umask && !options.via_shell) return command;
+  if (!options.umask && !options.via_shell && !options.fd_limit) return command;
   std::string script;
   if (options.umask) script += "umask " + *options.umask + " || exit 125; ";
+  if (options.fd_limit) {
+    script += "ulimit -n " + std::to_string(*options.fd_limit) + " || exit 125; ";
+  }
   script += options.via_shell ? "\"$@\"; status=$?; exit $status" : "exec \"$@\"";
   std::vector<std::string> wrapped{"/bin/sh", "-c", script, "sh"};
   wrapped.insert(wrapped.end(), command.begin(), command.end());

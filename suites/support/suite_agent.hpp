@@ -1,10 +1,10 @@
 // suite_agent.hpp — how a conformance check starts and talks to agents.
 //
 // A thin layer over pipecheck::harness::Agent that adds what the suites need on top of it:
-// start-up variations (environment, working directory, umask through a `sh -c` prefix, a new
-// session, a shell parent, another uid), capability checks that end a check as `unsupported`,
-// and the implementation list every suite is parametrised over. Agents are killed and reaped
-// when the SuiteAgent is destroyed.
+// start-up variations (environment, working directory, umask and RLIMIT_NOFILE through a `sh -c`
+// prefix, a new session, a shell parent, another uid), capability checks that end a check as
+// `unsupported`, and the implementation list every suite is parametrised over. Agents are killed
+// and reaped when the SuiteAgent is destroyed.
 //
 //   AgentOptions options = agent_options("server");
 //   options.env["TZ"] = "Asia/Tokyo";
@@ -39,6 +39,7 @@ struct AgentOptions {
   bool new_session = false;                // setsid
   bool via_shell = false;                  // start through `sh -c` (another parent process)
   std::optional<unsigned> run_as_uid;      // POSIX, root only
+  std::optional<unsigned> fd_limit;        // RLIMIT_NOFILE (`ulimit -n` in the sh -c prefix)
   std::string role = "agent";              // names the agent in logs and errors
 };
 

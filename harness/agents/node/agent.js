@@ -264,7 +264,23 @@ function makeHandshake(args) {
       throw new AgentError('bad_request', `args.fields.${name} must be a string`);
     }
   }
-  return PROFILES[profile](args.fields);
+  // `fields_hex` carries raw bytes (invalid UTF-8 for HASH-5): decoded like request lines, so
+  // invalid sequences become lone surrogates that the profile refuses.
+  const fields = {...args.fields};
+  const fieldsHex = args.fields_hex ?? {};
+  if (!isObject(fieldsHex)) {
+    throw new AgentError('bad_request', 'args.fields_hex must be an object of hex strings');
+  }
+  for (const [name, value] of Object.entries(fieldsHex)) {
+    if (typeof value !== 'string' || !/^(?:[0-9a-fA-F]{2})*$/.test(value)) {
+      throw new AgentError('bad_request', `args.fields_hex.${name} must be pairs of hex digits`);
+    }
+    if (Object.hasOwn(fields, name)) {
+      throw new AgentError('bad_request', `field '${name}' is in both fields and fields_hex`);
+    }
+    fields[name] = decodeLine(Buffer.from(value, 'hex'));
+  }
+  return PROFILES[profile](fields);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -619,6 +635,7 @@ function sleepUs(microseconds) {
 }
 
 function dialOnce(path, timeoutMs, handshake) {
+  const began = Date.now();
   return new Promise((resolve) => {
     const sock = net.connect({path});
     const timer = setTimeout(() => {
@@ -644,7 +661,10 @@ function dialOnce(path, timeoutMs, handshake) {
       sock.on('error', () => {});
       if (handshake === null) return resolve({outcome: 'ok', sock});
       sock.write(`PIPECHECK/1 HELLO ${handshake}\n`);
-      const {line, problem} = await readWireLine(sock, WIRE_READ_TIMEOUT_MS);
+      // DIAL-6: the dial's timeout bounds connect and handshake together; WIRE-3's read bound
+      // applies when it is the shorter one.
+      const left = Math.min(WIRE_READ_TIMEOUT_MS, timeoutMs) - (Date.now() - began);
+      const {line, problem} = await readWireLine(sock, Math.max(1, left));
       if (!problem && line === 'PIPECHECK/1 ACCEPT') {
         return resolve({outcome: 'ok', sock, handshakeOk: true});
       }
@@ -759,6 +779,7 @@ function percentiles(values) {
 // The agent
 
 const CAPABILITIES = [
+  'fields.hex',
   'hash.pipecheck',
   'hash.msbuild',
   'discover',
@@ -1022,7 +1043,11 @@ class Agent {
   counters(args) {
     const result = 'listener' in args ? {...this.findListener(args).counters} : {};
     if (CAPABILITIES.includes('fd-count')) {
-      result.open_fds = fs.readdirSync('/proc/self/fd').length - 1;  // minus readdir's own fd
+      try {
+        result.open_fds = fs.readdirSync('/proc/self/fd').length - 1;  // minus readdir's own fd
+      } catch (error) {  // out of descriptors (RES-*): the counters still answer
+        log(`counters: cannot count descriptors: ${error.message}`);
+      }
     }
     return result;
   }

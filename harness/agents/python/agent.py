@@ -43,6 +43,7 @@ INT32_RE = re.compile(r"-?[0-9]+")
 USER_RE = re.compile(r"0|[1-9][0-9]*")
 PREFIX_RE = re.compile(r"[A-Za-z0-9._]{1,32}")
 PID_RE = re.compile(r"[1-9][0-9]*")
+HEX_RE = re.compile(r"(?:[0-9a-fA-F]{2})*")
 
 EUID = os.geteuid()
 
@@ -199,6 +200,17 @@ def make_handshake(args):
     for name, value in fields.items():
         if not isinstance(value, str):
             raise AgentError("bad_request", f"args.fields.{name} must be a string")
+    fields_hex = args.get("fields_hex", {})
+    if not isinstance(fields_hex, dict):
+        raise AgentError("bad_request", "args.fields_hex must be an object of hex strings")
+    fields = dict(fields)
+    for name, value in fields_hex.items():
+        if not isinstance(value, str) or not HEX_RE.fullmatch(value):
+            raise AgentError("bad_request", f"args.fields_hex.{name} must be pairs of hex digits")
+        if name in fields:
+            raise AgentError("bad_request", f"field '{name}' is in both fields and fields_hex")
+        # Invalid UTF-8 becomes lone surrogates, which require_utf8 refuses (HASH-5).
+        fields[name] = bytes.fromhex(value).decode("utf-8", "surrogateescape")
     return PROFILES[profile](fields)
 
 
@@ -448,6 +460,7 @@ class Listener:
         poller = select.poll()
         poller.register(self.sock.fileno(), select.POLLIN)
         poller.register(self.wake_read, select.POLLIN)
+        backoff = 0  # seconds; grows while accept keeps failing (RES-1)
         while True:
             with self.lock:
                 if self.closing:
@@ -468,9 +481,11 @@ class Listener:
                 if e.errno != errno.ECONNABORTED:  # a client that left is not an error (LSN-12)
                     with self.lock:
                         self.counters["accept_errors"] += 1
-                    log(f"accept on {self.endpoint['path']}: {e.strerror}")
-                    time.sleep(0.001)
+                    if backoff == 0:
+                        log(f"accept on {self.endpoint['path']}: {e.strerror}; backing off")
+                    backoff = pause_after_accept_error(self.wake_read, backoff)
                 continue
+            backoff = 0
             with self.lock:
                 self.counters["accepted"] += 1
                 self.connections.add(conn)
@@ -564,6 +579,17 @@ def next_private_number():
         return next(PRIVATE_NUMBERS)
 
 
+ACCEPT_BACKOFF = (0.005, 0.1)  # seconds: first and longest pause after a failed accept
+
+
+def pause_after_accept_error(wake_fd, backoff):
+    """RES-1: a failing accept (EMFILE: the listener stays readable) must not be retried at
+    once. Waits the next backoff step, or less if close wakes `wake_fd`; returns that step."""
+    backoff = min(max(backoff * 2, ACCEPT_BACKOFF[0]), ACCEPT_BACKOFF[1])
+    select.select([wake_fd], [], [], backoff)
+    return backoff
+
+
 # ---------------------------------------------------------------------------------------------
 # Dial (DIAL-*)
 
@@ -592,6 +618,7 @@ class Attempt:
 
 
 def dial_once(path, timeout_ms, handshake):
+    began = time.monotonic()
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         conn.setblocking(False)
@@ -616,10 +643,13 @@ def dial_once(path, timeout_ms, handshake):
         return Attempt("denied", 0, f"peer check: server runs as uid {uid}, we are uid {EUID}")
     if handshake is None:
         return Attempt("ok", conn=conn)
+    # DIAL-6: the dial's timeout bounds connect and handshake together; WIRE-3's read bound
+    # applies when it is the shorter one.
+    deadline = began + min(timeout_ms / 1000, WIRE_READ_TIMEOUT)
     try:
-        conn.settimeout(WIRE_READ_TIMEOUT)
+        conn.settimeout(max(0.001, deadline - time.monotonic()))
         conn.sendall(f"PIPECHECK/1 HELLO {handshake}\n".encode("utf-8", "surrogateescape"))
-        line, problem = read_wire_line(conn, time.monotonic() + WIRE_READ_TIMEOUT)
+        line, problem = read_wire_line(conn, deadline)
     except OSError as e:
         line, problem = None, f"write error: {e.strerror}"
     accepted = problem is None and line == "PIPECHECK/1 ACCEPT"
@@ -782,7 +812,8 @@ class Agent:
         self.capabilities = ["hash.pipecheck", "hash.msbuild", "discover", "discover.report",
                              "discover.reclaim", "listen", "listen.queue_size", "dial",
                              "dial.retry", "dial.threads", "dial.barrier", "close",
-                             "close.concurrent", "counters", "peer-check", "secure-directory"]
+                             "close.concurrent", "counters", "peer-check", "secure-directory",
+                             "fields.hex"]
         if os.path.isdir("/proc/self/fd"):
             self.capabilities.append("fd-count")
 
@@ -964,7 +995,10 @@ class Agent:
             with listener.lock:
                 result.update(listener.counters)
         if "fd-count" in self.capabilities:
-            result["open_fds"] = len(os.listdir("/proc/self/fd")) - 1  # minus listdir's own fd
+            try:
+                result["open_fds"] = len(os.listdir("/proc/self/fd")) - 1  # minus listdir's fd
+            except OSError as e:  # out of descriptors (RES-*): the counters still answer
+                log(f"counters: cannot count descriptors: {e.strerror}")
         return result
 
     def shutdown(self):

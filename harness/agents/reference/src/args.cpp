@@ -74,6 +74,27 @@ void Args::finish() const {
     throw ProtocolError::bad_request("unknown arg(s) " + unknown + " for this op");
 }
 
+namespace {
+
+// The bytes of an even-length string of hex digits (either case).
+std::string bytes_from_hex(const std::string& arg, const std::string& hex) {
+  const auto nibble = [&](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    throw ProtocolError::bad_request("arg '" + arg + "': '" + hex +
+                                     "' is not hex (pairs of [0-9a-fA-F])");
+  };
+  if (hex.size() % 2 != 0)
+    throw ProtocolError::bad_request("arg '" + arg + "': odd number of hex digits");
+  std::string bytes;
+  for (std::size_t i = 0; i < hex.size(); i += 2)
+    bytes += static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1]));
+  return bytes;
+}
+
+}  // namespace
+
 HandshakeArgs read_handshake_args(Args& args) {
   const std::string profile = args.string("profile").value_or("pipecheck");
   const nlohmann::json* fields_json = args.raw("fields");
@@ -84,6 +105,17 @@ HandshakeArgs read_handshake_args(Args& args) {
   for (const auto& [name, value] : fields_json->items()) {
     if (!value.is_string()) throw wrong_type("fields." + name, "a string", value);
     fields.emplace(name, value.get<std::string>());
+  }
+  // `fields_hex` carries raw bytes JSON strings cannot (invalid UTF-8 for HASH-5).
+  if (const nlohmann::json* hex_json = args.raw("fields_hex")) {
+    if (!hex_json->is_object()) throw wrong_type("fields_hex", "an object", *hex_json);
+    for (const auto& [name, value] : hex_json->items()) {
+      if (!value.is_string()) throw wrong_type("fields_hex." + name, "a string", value);
+      if (fields.count(name) != 0)
+        throw ProtocolError::bad_request("field '" + name +
+                                         "' is given in both 'fields' and 'fields_hex'");
+      fields.emplace(name, bytes_from_hex("fields_hex." + name, value.get<std::string>()));
+    }
   }
   HandshakeArgs out;
   out.naming.prefix = args.string("prefix").value_or("");

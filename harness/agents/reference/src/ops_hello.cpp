@@ -14,7 +14,7 @@ nlohmann::json capabilities() {
       "hash.pipecheck", "hash.msbuild",      "discover", "discover.report",  "discover.reclaim",
       "listen",         "listen.queue_size", "dial",     "dial.retry",       "dial.threads",
       "dial.barrier",   "dial.latencies",    "close",    "close.concurrent", "counters",
-      "peer-check"};
+      "peer-check",     "fields.hex"};
   if (open_descriptor_count()) out.push_back("fd-count");  // Wine's handle count is a stub
   if (platform_name() != "windows") {
     out.push_back("secure-directory");  // SEC-1..3 are unix-only

@@ -19,8 +19,11 @@ using Clock = std::chrono::steady_clock;
 
 // How often a holding worker looks at the stop flag, so shutdown never waits for a long hold.
 constexpr std::chrono::milliseconds kHoldSlice{50};
-// After an unexpected accept error, pause before the next accept instead of spinning on it.
-constexpr std::chrono::milliseconds kAcceptErrorPause{1};
+// After an accept error (EMFILE: the listener stays readable), pause before the next accept
+// instead of spinning on it (RES-1): from the first pause, doubling while errors last, at most
+// the longest; close ends a pause at once.
+constexpr std::chrono::milliseconds kFirstAcceptPause{5};
+constexpr std::chrono::milliseconds kLongestAcceptPause{100};
 // Bound for the pending accepts to report `closed` after close (LSN-4 says 100 ms).
 constexpr std::chrono::milliseconds kUnblockBound{2000};
 constexpr std::chrono::milliseconds kWorkersReadyBound{5000};
@@ -89,6 +92,7 @@ ServedListener::~ServedListener() {
 }
 
 void ServedListener::work(std::size_t index) {
+  std::chrono::milliseconds pause{0};
   while (!stopping_) {
     {
       const std::lock_guard lock(mutex_);
@@ -118,6 +122,7 @@ void ServedListener::work(std::size_t index) {
         changed_.notify_all();
       }
     }
+    if (result.status != pipecheck::AcceptStatus::error) pause = std::chrono::milliseconds{0};
     switch (result.status) {
       case pipecheck::AcceptStatus::accepted:
         ++accepted_;
@@ -126,11 +131,15 @@ void ServedListener::work(std::size_t index) {
       case pipecheck::AcceptStatus::denied:
         ++denied_;
         break;
-      case pipecheck::AcceptStatus::error:
+      case pipecheck::AcceptStatus::error: {
         ++accept_errors_;
-        log("listener " + endpoint().name + ": accept: " + result.detail);
-        std::this_thread::sleep_for(kAcceptErrorPause);
+        if (pause.count() == 0)
+          log("listener " + endpoint().name + ": accept: " + result.detail + "; backing off");
+        pause = std::clamp(pause * 2, kFirstAcceptPause, kLongestAcceptPause);
+        std::unique_lock lock(mutex_);
+        changed_.wait_for(lock, pause, [this] { return close_started_ || stopping_; });
         break;
+      }
       case pipecheck::AcceptStatus::closed:
         break;
     }
@@ -225,6 +234,7 @@ CloseReport ServedListener::close(int threads) {
       unresolved_pending_ = report.pending_accepts;
       close_began_ = Clock::now();
     }
+    changed_.notify_all();  // ends accept-error pauses at once
   }
   stopping_ = true;  // connections being held end too: after close nothing of the listener stays
   go.count_down();
