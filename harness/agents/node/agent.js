@@ -814,6 +814,7 @@ const PROVIDED_BY = {
   'counters': 'agent',
   'secure-directory': 'agent',    // umask + chmod + lstat checks; libuv creates the socket 0755
   'fd-count': 'agent',
+  'fields.hex': 'agent',          // hex-decoded here, then refused by the agent's own profile code
 };
 
 class Agent {

@@ -830,6 +830,7 @@ class Agent:
         "close": "agent", "close.concurrent": "agent",
         "counters": "agent", "peer-check": "agent", "secure-directory": "agent",
         "fd-count": "agent",
+        "fields.hex": "agent",  # hex-decoded here, then refused by the agent's own profile code
     }
 
     def op_hello(self, args):
