@@ -405,6 +405,9 @@ int cmd_run(const std::vector<std::string>& args) {
 
     std::vector<std::string> expected;
     std::string listing_error;
+    // The listing is a run of the suite too: with the previous suite's PIPECHECK_REPORT still
+    // set it would overwrite that suite's part with an empty report.
+    unsetenv("PIPECHECK_REPORT");
     try {
       expected = list_tests(suite, parts_dir / (suite.name + ".tests.txt"));
     } catch (const std::exception& e) {
