@@ -62,6 +62,16 @@ func classify(err error) (string, int) {
 }
 
 func dialOnce(o *dialOptions) attempt {
+	start := time.Now()
+	// DIAL-6: the timeout bounds connect and handshake together; each handshake step waits at most
+	// the wire bound (WIRE-3) or what is left of the timeout, whichever ends first.
+	handshakeDeadline := func() time.Time {
+		bound := time.Now().Add(wireTimeout)
+		if end := start.Add(o.timeout); o.timeout > 0 && end.Before(bound) {
+			return end
+		}
+		return bound
+	}
 	// net.Dialer treats a zero timeout as "none": the smallest bound it honours is used instead.
 	dialer := net.Dialer{Timeout: o.timeout}
 	if o.timeout <= 0 {
@@ -85,14 +95,14 @@ func dialOnce(o *dialOptions) attempt {
 		return attempt{outcome: "ok", conn: conn}
 	}
 	accepted := false
-	conn.SetWriteDeadline(time.Now().Add(wireTimeout))
+	conn.SetWriteDeadline(handshakeDeadline())
 	_, err = conn.Write([]byte("PIPECHECK/1 HELLO " + *o.handshake + "\n"))
 	problem := ""
 	if err != nil {
 		problem = "write error: " + err.Error()
 	} else {
 		var line string
-		line, problem = readWireLine(conn, time.Now().Add(wireTimeout))
+		line, problem = readWireLine(conn, handshakeDeadline())
 		accepted = problem == "" && line == "PIPECHECK/1 ACCEPT"
 		if problem == "" && !accepted {
 			problem = fmt.Sprintf("%q", line)

@@ -615,6 +615,7 @@ public final class Agent {
 
     void acceptLoop() {
       Thread self = Thread.currentThread();
+      long backoffMs = 0;  // RES-1: after a failed accept, 5 ms doubling to 100 ms; 0 after a success
       for (;;) {
         synchronized (this) {
           if (closing) return;
@@ -636,14 +637,16 @@ public final class Agent {
             if (closing) return;
           }
           count("accept_errors");
-          log("accept on " + endpoint.path() + ": " + e.getMessage());
+          if (backoffMs == 0) log("accept on " + endpoint.path() + ": " + e.getMessage());
+          backoffMs = Math.min(Math.max(backoffMs * 2, 5), 100);
           try {
-            Thread.sleep(1);
+            Thread.sleep(backoffMs);
           } catch (InterruptedException interrupted) {
             return;
           }
           continue;
         }
+        backoffMs = 0;
         synchronized (this) {
           waiting.remove(self);
           if (closing) {
@@ -1292,6 +1295,10 @@ public final class Agent {
         int n = 0;
         for (Path ignored : fds) n++;
         result.put("open_fds", n - 1);  // minus the listing's own descriptor
+      } catch (IOException e) {
+        // Out of descriptors (RES-1: the check floods us under a low RLIMIT_NOFILE): the listing
+        // needs one; the counters still answer, without open_fds.
+        log("counters without open_fds: " + e.getMessage());
       }
     }
     return result;
