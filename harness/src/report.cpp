@@ -166,23 +166,6 @@ json conflict_to_json(const Conflict& c) {
           {"entries", entries}};
 }
 
-// Higher is worse: the status an interop cell shows for its checks.
-int severity(Status status) {
-  switch (status) {
-    case Status::pass:
-      return 0;
-    case Status::skip:
-      return 1;
-    case Status::unsupported:
-      return 2;
-    case Status::fail:
-      return 3;
-    case Status::error:
-      return 4;
-  }
-  return 4;
-}
-
 json interop_to_json(const InteropMatrix& matrix) {
   json cells = json::array();
   for (const auto& cell : matrix.cells) {
@@ -440,6 +423,22 @@ GeometryRun to_geometry_run(const Geometry& geometry, const GeometryResult& resu
   run.wall_ms = result.wall_ms;
   for (const auto& e : result.errors) run.errors.push_back(e.agent + " " + e.op + ": " + e.what);
   return run;
+}
+
+int severity(Status status) {
+  switch (status) {
+    case Status::pass:
+      return 0;
+    case Status::skip:
+      return 1;
+    case Status::unsupported:
+      return 2;
+    case Status::fail:
+      return 3;
+    case Status::error:
+      return 4;
+  }
+  return 4;
 }
 
 std::string_view to_string(Status status) {

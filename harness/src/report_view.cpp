@@ -7,22 +7,6 @@
 
 namespace pipecheck::harness {
 
-int severity(Status status) {
-  switch (status) {
-    case Status::pass:
-      return 0;
-    case Status::skip:
-      return 1;
-    case Status::unsupported:
-      return 2;
-    case Status::fail:
-      return 3;
-    case Status::error:
-      return 4;
-  }
-  return 4;
-}
-
 std::vector<std::string> check_implementations(const Check& check) {
   std::vector<std::string> names;
   auto add = [&](const std::string& name) {

@@ -40,6 +40,8 @@ inline constexpr Status kAllStatuses[] = {Status::pass, Status::fail, Status::sk
 
 std::string_view to_string(Status status);
 std::optional<Status> parse_status(std::string_view text);
+// Higher is worse: error > fail > unsupported > skip > pass.
+int severity(Status status);
 
 // An implementation under test, as its agent described itself in `hello`.
 struct ImplementationInfo {

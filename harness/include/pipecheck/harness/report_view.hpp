@@ -20,9 +20,6 @@
 
 namespace pipecheck::harness {
 
-// Higher is worse: error > fail > unsupported > skip > pass.
-int severity(Status status);
-
 // Implementation names of a check in role order (agent, server, client, then other roles), once
 // each; empty when the check names none.
 std::vector<std::string> check_implementations(const Check& check);
