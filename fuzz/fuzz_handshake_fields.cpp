@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "pipecheck/error.hpp"
+#include "canonical_version.hpp"
 #include "pipecheck/hash_profile.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -34,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::abort();
   }
   try {
-    (void)pipecheck::canonical_version(profile);
+    (void)pipecheck::detail::canonical_version(profile);
   } catch (const pipecheck::Error&) {
   }
   return 0;
