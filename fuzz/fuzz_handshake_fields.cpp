@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "pipecheck/error.hpp"
 #include "canonical_version.hpp"
+#include "pipecheck/error.hpp"
 #include "pipecheck/hash_profile.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
