@@ -91,8 +91,9 @@ inline Handshake unique_handshake(const std::string& profile = "pipecheck") {
                                       {"version", "17.8"},
                                       {"session", "0"}});
   }
+  // An explicit arch: `*` is refused where HASH-4 has no name for the machine (the s390x leg).
   return make_handshake(profile,
-                        {{"kind", "worker"}, {"version", "1.0"}, {"arch", "*"}, {"salt", salt}});
+                        {{"kind", "worker"}, {"version", "1.0"}, {"arch", "x64"}, {"salt", salt}});
 }
 
 inline RetryPolicy retry_until(std::chrono::milliseconds deadline) {

@@ -53,6 +53,16 @@ void check_vectors(const std::string& file, const std::string& profile) {
   for (const json& vector : vectors) {
     SCOPED_TRACE(vector["id"].get<std::string>() + ": " + vector["description"].get<std::string>());
     pipecheck::FieldMap fields = to_fields(vector["fields"]);
+    if (vector.contains("resolved_arch") && pipecheck::current_arch().empty()) {
+      // No HASH-4 name for this architecture (s390x): `*` is refused naming the field.
+      try {
+        pipecheck::make_handshake(profile, fields);
+        ADD_FAILURE() << "arch '*' accepted on an architecture HASH-4 has no name for";
+      } catch (const pipecheck::Error& e) {
+        EXPECT_EQ(e.field(), "arch") << e.what();
+      }
+      continue;
+    }
     if (vector.contains("user_form") && vector["user_form"] != kNativeUserForm) {
       // A user of the other platform's form is refused here (HASH-6).
       try {
@@ -61,11 +71,6 @@ void check_vectors(const std::string& file, const std::string& profile) {
       } catch (const pipecheck::Error& e) {
         EXPECT_EQ(std::string(e.what()).rfind("field 'user': ", 0), 0u) << e.what();
       }
-      continue;
-    }
-    if (vector.contains("resolved_arch") && pipecheck::current_arch().empty()) {
-      // No HASH-4 name for this architecture (s390x): `*` is refused naming the field.
-      EXPECT_THROW(pipecheck::make_handshake(profile, fields), pipecheck::Error);
       continue;
     }
     if (vector.contains("resolved_arch") && vector["resolved_arch"] != pipecheck::current_arch()) {
