@@ -1,7 +1,7 @@
 // pipecheck report html | junit | summary --markdown: see report_exports.hpp.
 //
-// html: OUT IN... [--baseline OLD.json] [--expect FILE] [--fail-on-regression] [--spec-url URL]
-//   [--title TEXT]. The inputs are merged as `report merge` does (conflicts are shown, not
+// html: OUT IN... [--baseline OLD.json] [--expect FILE] [--fail-on-regression] [--mutation FILE]
+//   [--spec-url URL] [--title TEXT]. The inputs are merged as `report merge` does (conflicts are shown, not
 //   fatal). Exit 0, or 1 with --fail-on-regression when the diff against the baseline found
 //   anything worse; 2 for bad usage or a bad input file.
 #include <chrono>
@@ -11,6 +11,7 @@
 #include "options.hpp"
 #include "pipecheck/harness/dashboard.hpp"
 #include "pipecheck/harness/expected_findings.hpp"
+#include "pipecheck/harness/mutation_report.hpp"
 #include "pipecheck/harness/report_junit.hpp"
 #include "pipecheck/harness/report_markdown.hpp"
 #include "pipecheck/harness/report_view.hpp"
@@ -59,6 +60,7 @@ const std::vector<OptionSpec> kHtmlOptions{
     {"baseline", "OLD.json", "a report of an earlier run: the page shows what changed"},
     {"expect", "FILE", "known findings (fixtures/expected-findings.json): the verdict"},
     {"fail-on-regression", "", "exit 1 when anything got worse than in the baseline"},
+    {"mutation", "FILE", "the mutation self-test's report (ci/mutants): the suite's kill rate"},
     {"spec-url", "URL", "where requirement ids link to (default: docs/spec.md)"},
     {"title", "TEXT", "the page title (default: pipecheck conformance)"},
 };
@@ -101,6 +103,13 @@ int report_html(const std::vector<std::string>& args) {
         harness::compare_findings(merged, expected, implementation_names(merged));
     options.verdict =
         harness::DashboardOptions::Verdict{comparison.ok(), *expect, comparison.summary()};
+  }
+  if (const auto mutation = a.options.value("mutation")) {
+    try {
+      options.mutation = harness::read_mutation_report(*mutation);
+    } catch (const harness::MutationReportError& e) {
+      throw UsageError(std::string("option --mutation: ") + e.what());
+    }
   }
   options.spec_url = a.options.value_or("spec-url", options.spec_url);
   options.title = a.options.value_or("title", options.title);

@@ -16,7 +16,8 @@ import sys
 import tempfile
 
 from cli_support import Checks, arguments
-from dashboard_page import Dom, compare, dump_dom, expectations, external_references, png_facts, screenshot
+from dashboard_page import (Dom, compare, compare_strength, dump_dom, expectations,
+                            external_references, png_facts, screenshot)
 
 SCREEN = (1400, 1000)
 SUITES = {
@@ -123,6 +124,24 @@ def hostile_report(rng):
     return report_document([run], checks)
 
 
+def mutation_report(rng):
+    """A mutation self-test report (docs/formats/mutation-report.md) with random outcomes."""
+    mutants = []
+    for i in range(rng.randint(5, 30)):
+        status = rng.choice(["killed"] * 6 + ["survived", "excused"])
+        entry = {"name": f"mutant_{i}", "requirement": rng.choice(REQUIREMENTS),
+                 "description": "one fault <b>\"'&", "status": status, "killed_by": []}
+        if status == "excused":
+            entry["excuse"] = "cannot be provoked <here>"
+        mutants.append(entry)
+    count = {s: sum(m["status"] == s for m in mutants) for s in ("killed", "survived", "excused")}
+    scored = len(mutants) - count["excused"]
+    return {"format": "pipecheck-mutation-report", "format_version": 1, "agent": "python",
+            "mode": "targeted", "mutants": mutants,
+            "summary": {"mutants": len(mutants), **count,
+                        "kill_rate": round(count["killed"] / scored, 4) if scored else None}}
+
+
 def write_json(path, document):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(document, f)
@@ -183,16 +202,19 @@ def main():
         write_json(inputs[0], linux)
         write_json(inputs[1], windows)
         page = os.path.join(scratch, "index.html")
-        text = render(args, page, *inputs)
+        mutation = os.path.join(scratch, "mutants.json")
+        write_json(mutation, mutation_report(rng))
+        text = render(args, page, *inputs, "--mutation", mutation)
         checks.expect(external_references(text) == [], "the page references nothing outside itself",
                       external_references(text)[:5])
         dom_text, seconds = dump_dom(page)
         print(f"chromium --dump-dom of the page: {seconds:.2f} s, page {len(text)} bytes")
         dom = Dom(dom_text)
         compare(dom, expectations(inputs), checks)
+        compare_strength(dom, mutation, checks)
         ids = [a.get("id") for t, a in dom.tags if t in ("section", "header") and a.get("id")]
         checks.expect(ids == ["header", "matrix", "requirements", "interop", "geometries",
-                              "failures", "diff"], "the seven sections, in order", ids)
+                              "failures", "diff", "strength"], "the eight sections, in order", ids)
 
         png = os.path.join(scratch, "shot.png")
         screenshot(page, png, *SCREEN)

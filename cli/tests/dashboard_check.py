@@ -1,7 +1,7 @@
 """Checks a rendered dashboard against the reports it was made from, in headless Chromium, and
 prints its size and open time (ci/dashboard --check: the page of everything ci/test produced).
 
-  python3 cli/tests/dashboard_check.py PAGE.html REPORT.json...
+  python3 cli/tests/dashboard_check.py PAGE.html [--mutation MUTANTS.json] REPORT.json...
 """
 
 import os
@@ -10,7 +10,8 @@ import sys
 import tempfile
 
 from cli_support import Checks
-from dashboard_page import Dom, compare, dump_dom, expectations, external_references, run_browser
+from dashboard_page import (Dom, compare, compare_strength, dump_dom, expectations,
+                            external_references, run_browser)
 
 # A test-side wrapper (the page itself has no script): loads the page in an iframe, forces layout
 # and writes the milliseconds from the wrapper's start to the page laid out into the title.
@@ -33,7 +34,9 @@ def open_time_ms(page):
 
 
 def main():
-    page, reports = sys.argv[1], sys.argv[2:]
+    page, reports, mutation = sys.argv[1], sys.argv[2:], None
+    if reports[:1] == ["--mutation"]:
+        mutation, reports = reports[1], reports[2:]
     checks = Checks()
     with open(page, encoding="utf-8") as f:
         text = f.read()
@@ -48,7 +51,10 @@ def main():
           f"(about:blank {blank:.2f} s: the page itself {max(0.0, seconds - blank):.2f} s)")
     print(f"dashboard_check: loaded and laid out in {open_time_ms(page)} ms (in-browser, "
           f"load average {os.getloadavg()[0]:.1f})")
-    compare(Dom(dom_text), expectations(reports), checks)
+    dom = Dom(dom_text)
+    compare(dom, expectations(reports), checks)
+    if mutation:
+        compare_strength(dom, mutation, checks)
     return checks.finish()
 
 

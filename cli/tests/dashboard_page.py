@@ -96,6 +96,8 @@ class Dom(html.parser.HTMLParser):
         self.interop = {}       # (server, client) -> {check: status}
         self.failures = {}      # (check id, roles, run) -> message text
         self.totals = {}
+        self.kill_rate = None   # data-kill-rate of the suite-strength section
+        self.families = {}      # family -> (mutants, killed)
         self._req = None
         self._failure = None
         self._capture = None    # ("message" | "total", key)
@@ -122,6 +124,10 @@ class Dom(html.parser.HTMLParser):
             self._failure = (a.get("data-check"), a.get("data-roles"), a.get("data-run"))
         if self.section == "failures" and tag == "pre" and "message" in a.get("class", "").split():
             self._capture, self._text = ("message", self._failure), []
+        if self.section == "strength" and "data-kill-rate" in a:
+            self.kill_rate = a["data-kill-rate"]
+        if self.section == "strength" and tag == "tr" and "data-family" in a:
+            self.families[a["data-family"]] = (int(a["data-mutants"]), int(a["data-killed"]))
         if tag == "td" and "data-total" in a:
             self._capture, self._text = ("total", a["data-total"]), []
 
@@ -250,3 +256,19 @@ def external_references(page_text):
         if tag in ("script", "iframe", "object", "embed", "img"):
             found.append(f"<{tag}>")
     return found
+
+
+def compare_strength(dom, mutation_file, checks):
+    """The suite-strength section against the mutation report (testing/mutants/run.py)."""
+    with open(mutation_file, encoding="utf-8") as f:
+        report = json.load(f)
+    rate = report["summary"]["kill_rate"]
+    checks.expect(dom.kill_rate == ("none" if rate is None else f"{rate:.4f}"),
+                  "the kill rate is the mutation report's", f"page {dom.kill_rate} JSON {rate}")
+    families = {}
+    for m in report["mutants"]:
+        family = m["requirement"].split("-")[0]
+        mutants, killed = families.get(family, (0, 0))
+        families[family] = (mutants + 1, killed + (m["status"] == "killed"))
+    checks.expect(dom.families == families, "one row per requirement family with its counts",
+                  f"page {dom.families}\nJSON {families}")

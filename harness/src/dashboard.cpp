@@ -184,6 +184,7 @@ class Page {
     geometries();
     failures();
     diff();
+    strength();
     out_ += "</body>\n</html>\n";
     return std::move(out_);
   }
@@ -206,7 +207,8 @@ class Page {
     out_ +=
         "<nav><a href=\"#matrix\">matrix</a><a href=\"#requirements\">requirements</a>"
         "<a href=\"#interop\">interop</a><a href=\"#geometries\">busy rates</a>"
-        "<a href=\"#failures\">failures</a><a href=\"#diff\">diff</a></nav>\n";
+        "<a href=\"#failures\">failures</a><a href=\"#diff\">diff</a>"
+        "<a href=\"#strength\">suite strength</a></nav>\n";
     Tally totals;
     for (const auto& c : report_.checks) totals.add(c.status);
     out_ += "<h2>1. Totals</h2>\n<table class=\"totals\"><tr><th>checks</th>";
@@ -235,6 +237,12 @@ class Page {
       out_ +=
           "<p id=\"verdict\" data-verdict=\"none\" class=\"muted\">No expected findings given "
           "(<code>--expect</code>).</p>\n";
+    }
+    if (options_.mutation) {
+      const auto rate = options_.mutation->kill_rate();
+      out_ += "<p>Suite strength: <a href=\"#strength\">kill rate " +
+              (rate ? percent(*rate) : std::string("none")) + "</a> of the mutation self-test (" +
+              std::to_string(options_.mutation->survived) + " survived).</p>\n";
     }
 
     out_ +=
@@ -695,6 +703,58 @@ class Page {
       out_ += "</table>\n";
     }
     out_ += "</section>\n";
+  }
+
+  // The mutation self-test: how much of what breaks a requirement the suite catches.
+  void strength() {
+    out_ += "<section id=\"strength\">\n<h2>8. Suite strength (mutation self-test)</h2>\n";
+    if (!options_.mutation) {
+      out_ +=
+          "<p>No mutation report given (<code>--mutation mutants.json</code>, written by "
+          "<code>ci/mutants</code>).</p>\n</section>\n";
+      return;
+    }
+    const MutationScore& m = *options_.mutation;
+    const auto rate = m.kill_rate();
+    const std::size_t scored = m.mutants - m.excused;
+    out_ += "<p>Kill rate <strong data-kill-rate=\"" + (rate ? fixed(*rate, 4) : "none") +
+            "\" class=\"" + (m.survived == 0 ? "verdict-ok" : "verdict-bad") + "\">" +
+            (rate ? percent(*rate) : "none") + "</strong> (" + std::to_string(m.killed) + " of " +
+            std::to_string(scored) + " scored mutants killed, " + std::to_string(m.survived) +
+            " survived, " + std::to_string(m.excused) + " excused) &mdash; each mutant is the " +
+            esc(m.agent) + " agent with one fault against one requirement, run " + esc(m.mode) +
+            (m.finished_at.empty() ? "" : " (" + esc(m.finished_at) + ")") + ".</p>\n";
+    out_ +=
+        "<table class=\"strength\"><tr><th>family</th><th>mutants</th><th>killed</th>"
+        "<th>excused</th><th>kill rate</th></tr>\n";
+    for (const auto& f : m.families) {
+      const std::size_t family_scored = f.mutants - f.excused;
+      const bool all = f.killed == family_scored;
+      out_ += "<tr data-family=\"" + esc(f.name) + "\" data-mutants=\"" +
+              std::to_string(f.mutants) + "\" data-killed=\"" + std::to_string(f.killed) +
+              "\"><td>" + esc(f.name) + "</td><td class=\"num\">" + std::to_string(f.mutants) +
+              "</td><td class=\"num\">" + std::to_string(f.killed) + "</td><td class=\"num\">" +
+              std::to_string(f.excused) + "</td><td class=\"num " + (all ? "s-pass" : "s-fail") +
+              "\">" +
+              (family_scored ? percent(static_cast<double>(f.killed) / family_scored) : "none") +
+              "</td></tr>\n";
+    }
+    out_ += "</table>\n";
+    if (m.not_killed.empty()) {
+      out_ += "<p>Every mutant was killed.</p>\n</section>\n";
+      return;
+    }
+    out_ += "<h3>Not killed (" + std::to_string(m.not_killed.size()) + ")</h3>\n";
+    out_ +=
+        "<table class=\"strength\" data-kind=\"not-killed\"><tr><th>mutant</th>"
+        "<th>requirement</th><th>status</th><th>why</th></tr>\n";
+    for (const auto& mutant : m.not_killed)
+      out_ += "<tr><td>" + esc(mutant.name) + "</td><td>" + spec_link(mutant.requirement) +
+              "</td><td class=\"" + (mutant.status == "survived" ? "s-fail" : "s-skip") + "\">" +
+              esc(mutant.status) + "</td><td>" +
+              esc(mutant.status == "excused" ? mutant.excuse : mutant.description, 1024) +
+              "</td></tr>\n";
+    out_ += "</table>\n</section>\n";
   }
 
   const Report& report_;

@@ -177,6 +177,18 @@ TEST(DashboardTest, PageMatchesApprovedFile) {
   options.baseline = baseline();
   options.baseline_name = "baseline.json";
   options.verdict = DashboardOptions::Verdict{false, "expected.json", "unexpected: Dial.Timeout\n"};
+  options.mutation = MutationScore{
+      "python",
+      "targeted",
+      "2026-12-02T09:00:00Z",
+      4,
+      2,
+      1,
+      1,
+      {{"LSN", 3, 2, 0}, {"WIRE", 1, 0, 1}},
+      {{"lsn5_unlink_by_name", "LSN-5", "survived", "Close unlinks its path by name.", ""},
+       {"wire3_no_timeout", "WIRE-3", "excused", "No handshake deadline.",
+        "needs a peer that <stalls> longer than the suite waits"}}};
   expect_approved(dashboard_html(two_legs(), options), "dashboard.html");
 }
 

@@ -5,7 +5,8 @@
 // Sections, in order: header (runs, totals, verdict against expected findings), implementation ×
 // platform-leg matrix, requirement × implementation table (every requirement of docs/spec.md,
 // compiled in from the spec at build time), interop matrix, busy-rate heatmaps and latency per
-// geometry, failures with whole messages and agents' stderr tails, diff against the baseline.
+// geometry, failures with whole messages and agents' stderr tails, diff against the baseline,
+// the suite's strength (kill rate of the mutation self-test).
 // Everything from a report is escaped, made valid UTF-8 and bounded. The format of the page is
 // described in docs/dashboard.md.
 //
@@ -20,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pipecheck/harness/mutation_report.hpp"
 #include "pipecheck/harness/report.hpp"
 
 namespace pipecheck::harness {
@@ -76,6 +78,8 @@ struct DashboardOptions {
     std::string details;  // FindingsComparison::summary()
   };
   std::optional<Verdict> verdict;
+  // The suite's kill rate from the mutation self-test (`--mutation`): absent when not given.
+  std::optional<MutationScore> mutation;
   std::string spec_url = "docs/spec.md";  // requirement ids link to {spec_url}#{anchor}
   std::string title = "pipecheck conformance";
   double busy_threshold = kBusyRateThreshold;
