@@ -268,6 +268,33 @@ PIPECHECK_CHECK(UnixOnly, DialOutcomesAgainstASuiteListener, "DIAL-2", "DIAL-1")
   }
 }
 
+// A dial into a full backlog is where a blocking-style connect really waits (Linux queues the
+// connect instead of refusing it): however the implementation connects, every attempt ends by its
+// own timeout, whatever that timeout is, and the whole call by count × timeout.
+PIPECHECK_CHECK(UnixOnly, DialIntoAFullBacklogEndsByItsTimeout, "DIAL-6") {
+  auto agent = start_unix_agent(agent_options("client"));
+  if (agent->platform() != "linux") {
+    PIPECHECK_SKIP("only Linux makes a connect to a full backlog wait; the agent runs on " +
+                   agent->platform());
+  }
+  PIPECHECK_REQUIRE_CAPABILITIES(*agent, "dial");
+  SuiteListener full(scratch_root() / "full", 0);
+  full.fill();
+  constexpr int kCount = 2;
+  for (int timeout_ms : {150, 400, 900}) {
+    const auto started = std::chrono::steady_clock::now();
+    const json dial = agent->call(
+        "dial", {{"path", full.path().string()}, {"count", kCount}, {"timeout_ms", timeout_ms}});
+    const auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(outcome_count(dial, "ok"), 0) << "nothing accepts, yet: " << dial.dump();
+    EXPECT_LE(dial.at("latency_us").value("max", 0.0), (timeout_ms + 100) * 1000.0)
+        << "timeout_ms " << timeout_ms << ": an attempt outlived the dial's timeout "
+        << dial.dump();
+    EXPECT_LE(took, std::chrono::milliseconds(kCount * (timeout_ms + 100) + 1000))
+        << "timeout_ms " << timeout_ms << ": the dial call outlived count x timeout";
+  }
+}
+
 // Socket descriptors of `pid` (from /proc/PID/fd) mapped to whether FD_CLOEXEC is set
 // (O_CLOEXEC in /proc/PID/fdinfo's octal `flags`).
 std::map<int, bool> socket_cloexec(long long pid) {
