@@ -17,7 +17,11 @@
 
 #include "commands.hpp"
 #include "options.hpp"
+#include "pipecheck/harness/atomic_file.hpp"
 #include "pipecheck/harness/report.hpp"
+#include "pipecheck/harness/report_ctrf.hpp"
+#include "pipecheck/harness/report_merge.hpp"
+#include "pipecheck/harness/report_summary.hpp"
 #include "report_exports.hpp"
 
 namespace pipecheck::cli {

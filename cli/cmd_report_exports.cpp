@@ -9,11 +9,13 @@
 #include <set>
 
 #include "options.hpp"
+#include "pipecheck/harness/atomic_file.hpp"
 #include "pipecheck/harness/dashboard.hpp"
 #include "pipecheck/harness/expected_findings.hpp"
 #include "pipecheck/harness/mutation_report.hpp"
 #include "pipecheck/harness/report_junit.hpp"
 #include "pipecheck/harness/report_markdown.hpp"
+#include "pipecheck/harness/report_merge.hpp"
 #include "pipecheck/harness/report_view.hpp"
 #include "report_exports.hpp"
 

@@ -1,4 +1,7 @@
-// pipecheck run — run the conformance suite executables against implementations, one report.
+// pipecheck run — run the conformance suite executables against implementations, one report: the
+// options, the progress printer (run_progress.hpp) and the exit codes around the harness's
+// run_suites() (pipecheck/harness/suite_run.hpp), with this platform's suite processes
+// (suite_launcher.hpp).
 //
 //   pipecheck run --impl reference --report reports/out/reference.json
 //   pipecheck run --impl reference,node --suite hash,naming --build-dir build/default
@@ -19,15 +22,11 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -35,19 +34,18 @@
 #include "commands.hpp"
 #include "options.hpp"
 #include "pipecheck/harness/expected_findings.hpp"
-#include "pipecheck/harness/outside_input.hpp"
 #include "pipecheck/harness/registry.hpp"
 #include "pipecheck/harness/report.hpp"
+#include "pipecheck/harness/suite_run.hpp"
+#include "run_progress.hpp"
 #include "stop_signal.hpp"
-#include "suite_process.hpp"
+#include "suite_launcher.hpp"
 
 namespace pipecheck::cli {
 namespace {
 
 namespace fs = std::filesystem;
 namespace harness = pipecheck::harness;
-using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
 const std::vector<OptionSpec> kOptions{
     {"impl", "NAME[,NAME...]", "implementations under test (names in fixtures/impls.json)"},
@@ -58,17 +56,6 @@ const std::vector<OptionSpec> kOptions{
     {"registry", "FILE",
      "implementation registry (default: $PIPECHECK_REGISTRY, else fixtures/impls.json)"},
     {"expect", "FILE", "known findings (fixtures/expected-findings.json): only a difference fails"},
-};
-
-constexpr auto kPollInterval = std::chrono::milliseconds(100);
-constexpr auto kTermGrace = std::chrono::seconds(5);
-constexpr auto kListTimeout = std::chrono::seconds(30);
-
-struct Suite {
-  std::string name;
-  fs::path executable;
-  std::vector<std::string> labels;
-  std::chrono::seconds timeout{300};
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -85,211 +72,15 @@ std::vector<std::string> split_list(const std::string& text) {
   return items;
 }
 
-std::vector<Suite> read_manifest(const fs::path& file) {
-  if (!std::ifstream(file))
-    throw UsageError("no suite manifest at " + file.string() +
-                     ": build the project first (cmake --build ...) or pass --build-dir");
-  json document;
-  try {
-    document = harness::read_outside_json_file(file);
-  } catch (const harness::OutsideJsonError& e) {
-    throw UsageError(e.what());
-  }
-  auto bad = [&](const std::string& where, const std::string& rule) {
-    return UsageError(file.string() + ": " + where + ": " + rule);
-  };
-  if (!document.is_object() || document.value("format", "") != "pipecheck-suite-manifest")
-    throw bad("/format", "expected \"pipecheck-suite-manifest\"");
-  if (!document.contains("suites") || !document["suites"].is_array())
-    throw bad("/suites", "expected an array");
-  std::vector<Suite> suites;
-  for (std::size_t i = 0; i < document["suites"].size(); ++i) {
-    const json& entry = document["suites"][i];
-    const std::string where = "/suites/" + std::to_string(i);
-    if (!entry.is_object()) throw bad(where, "expected an object");
-    Suite suite;
-    if (!entry.contains("name") || !entry["name"].is_string())
-      throw bad(where + "/name", "expected a string");
-    if (!entry.contains("executable") || !entry["executable"].is_string())
-      throw bad(where + "/executable", "expected a string");
-    suite.name = entry["name"];
-    suite.executable = entry["executable"].get<std::string>();
-    if (entry.contains("labels")) suite.labels = entry["labels"].get<std::vector<std::string>>();
-    if (entry.contains("timeout_s")) {
-      if (!entry["timeout_s"].is_number_integer() || entry["timeout_s"].get<int>() < 1)
-        throw bad(where + "/timeout_s", "expected an integer >= 1");
-      suite.timeout = std::chrono::seconds(entry["timeout_s"].get<int>());
-    }
-    suites.push_back(std::move(suite));
-  }
-  return suites;
-}
-
-// "suite_hash" answers to "suite_hash" and "hash"; "naming_suite" to "naming".
-bool suite_matches(const Suite& suite, const std::string& wanted) {
-  if (suite.name == wanted) return true;
-  std::string short_name = suite.name;
-  for (std::string_view affix : {"pipecheck_", "suite_"})
-    if (short_name.rfind(affix, 0) == 0) short_name.erase(0, affix.size());
-  for (std::string_view affix : {"_suite", "_tests", "_conformance"})
-    if (short_name.size() > affix.size() &&
-        short_name.compare(short_name.size() - affix.size(), affix.size(), affix) == 0)
-      short_name.erase(short_name.size() - affix.size());
-  return short_name == wanted;
-}
-
-bool stdout_is_terminal() {
-  return isatty(STDOUT_FILENO) != 0;
-}
-
-void set_env(const char* name, const std::string& value) {
-  setenv(name, value.c_str(), 1);
-}
-
-// How a suite process ended.
-struct Ending {
-  bool timed_out = false;
-  std::optional<std::string> interrupted_by;  // "SIGINT", "SIGTERM", ...
-  int exit_code = 0;
-  std::string description;  // "exited with status 1", "timed out after 300 s (killed)"
-};
-
-// Runs `executable args...` (and whatever it starts) with stdout and stderr appended to `log`,
-// bounded by `timeout` and by a stop request (SIGINT/SIGTERM to `pipecheck run`): either way it
-// gets SIGTERM (a suite then flushes its part report), after kTermGrace SIGKILL. Once it has
-// ended, leftover processes it started are killed. `on_tick` is called about every
-// kPollInterval while it runs.
-template <typename Tick>
-Ending run_bounded(const fs::path& executable, const std::vector<std::string>& args,
-                   const fs::path& log, std::chrono::seconds timeout, Tick on_tick) {
-  FILE* log_file = std::fopen(log.string().c_str(), "ab");
-  if (log_file == nullptr) throw std::runtime_error(log.string() + ": cannot open for writing");
-  Ending ending;
-  StopSignal& stop = StopSignal::instance();
-  try {
-    SuiteProcess process(executable, args, log_file);
-    const auto deadline = Clock::now() + timeout;
-    while (!process.exited()) {
-      ending.interrupted_by = stop.requested();
-      if (ending.interrupted_by || Clock::now() >= deadline) {
-        ending.timed_out = !ending.interrupted_by;
-        process.request_exit();
-        const auto grace_end = Clock::now() + kTermGrace;
-        while (!process.exited() && Clock::now() < grace_end)
-          std::this_thread::sleep_for(kPollInterval);
-        process.kill();
-        break;
-      }
-      on_tick();
-      stop.wait_until(Clock::now() + kPollInterval);
-    }
-    ending.exit_code = process.finish();
-  } catch (const std::exception& e) {
-    std::fclose(log_file);
-    throw std::runtime_error(executable.string() + ": cannot run: " + e.what());
-  }
-  std::fclose(log_file);
-  if (ending.interrupted_by) {
-    ending.description = "was stopped by " + *ending.interrupted_by + " to pipecheck run";
-  } else if (ending.timed_out) {
-    ending.description = "timed out after " + std::to_string(timeout.count()) + " s (killed)";
-  } else {
-    ending.description = "exited with status " + std::to_string(ending.exit_code);
-  }
-  return ending;
-}
-
-// Test ids of a gtest executable (`--gtest_list_tests`), without disabled tests.
-std::vector<std::string> list_tests(const Suite& suite, const fs::path& listing) {
-  std::error_code ignored;
-  fs::remove(listing, ignored);
-  const Ending ending =
-      run_bounded(suite.executable, {"--gtest_list_tests"}, listing,
-                  std::chrono::duration_cast<std::chrono::seconds>(kListTimeout), [] {});
-  if (ending.timed_out || ending.exit_code != 0)
-    throw std::runtime_error(suite.executable.string() + " --gtest_list_tests " +
-                             ending.description + " (output in " + listing.string() + ")");
-  std::ifstream in(listing);
-  std::vector<std::string> ids;
-  std::string line, test_suite;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    if (line[0] != ' ') {
-      test_suite = line.substr(0, line.find(' '));
-      if (!test_suite.empty() && test_suite.back() == '.') test_suite.pop_back();
-      continue;
-    }
-    const std::string test = line.substr(2, line.find(' ', 2) - 2);
-    if (test_suite.find("DISABLED_") != std::string::npos || test.rfind("DISABLED_", 0) == 0)
-      continue;
-    ids.push_back(test_suite + "." + test);
-  }
-  return ids;
-}
-
-// Shows progress: one updating line on a terminal, a plain line per finished check otherwise.
-class Progress {
- public:
-  explicit Progress(std::size_t suite_count)
-      : tty_(stdout_is_terminal()), suite_count_(suite_count) {}
-
-  void suite_started(std::size_t index, const Suite& suite, std::size_t expected_checks) {
-    index_ = index;
-    suite_ = suite.name;
-    expected_ = expected_checks;
-    shown_ = 0;
-    if (!tty_)
-      std::cout << "[" << index_ + 1 << "/" << suite_count_ << "] " << suite_ << ": "
-                << expected_checks << " checks\n"
-                << std::flush;
-  }
-
-  void checks(const std::vector<harness::Check>& checks) {
-    if (tty_) {
-      std::map<harness::Status, int> counts;
-      for (const auto& c : checks) ++counts[c.status];
-      std::string line = "\r\033[K[" + std::to_string(index_ + 1) + "/" +
-                         std::to_string(suite_count_) + "] " + suite_ + "  " +
-                         std::to_string(checks.size()) + "/" + std::to_string(expected_) +
-                         " checks";
-      for (const auto& [status, count] : counts)
-        line += "  " + std::string(harness::to_string(status)) + " " + std::to_string(count);
-      std::cout << line << std::flush;
-      return;
-    }
-    for (; shown_ < checks.size(); ++shown_) {
-      const auto& c = checks[shown_];
-      std::cout << "  " << harness::to_string(c.status) << "  " << c.id << " ("
-                << static_cast<long long>(c.duration_ms) << " ms)\n";
-    }
-    std::cout << std::flush;
-  }
-
-  void suite_finished(const Ending& ending) {
-    if (tty_) std::cout << "\n";
-    if (ending.timed_out || ending.exit_code > 1 || ending.exit_code < 0)
-      std::cout << "  " << suite_ << " " << ending.description << "\n";
-    std::cout << std::flush;
-  }
-
- private:
-  bool tty_;
-  std::size_t suite_count_;
-  std::size_t index_ = 0;
-  std::string suite_;
-  std::size_t expected_ = 0;
-  std::size_t shown_ = 0;
-};
-
-// The part report of a suite as it is now (empty when not written yet or unreadable).
-std::optional<harness::Report> read_part(const fs::path& part) {
-  std::error_code ec;
-  if (!fs::exists(part, ec)) return std::nullopt;
-  try {
-    return harness::read_report(part);
-  } catch (const harness::ReportError&) {
-    return std::nullopt;
-  }
+// 128 + the signal number, as a shell reports a command its signal ended.
+int interrupted_exit_code(const std::string& signal_name) {
+  static const std::map<std::string, int> kExitCodes = {{"SIGHUP", 128 + SIGHUP},
+                                                        {"SIGINT", 128 + SIGINT},
+                                                        {"SIGQUIT", 128 + SIGQUIT},
+                                                        {"SIGUSR1", 128 + SIGUSR1},
+                                                        {"SIGTERM", 128 + SIGTERM}};
+  const auto code = kExitCodes.find(signal_name);
+  return code == kExitCodes.end() ? 130 : code->second;
 }
 
 }  // namespace
@@ -314,7 +105,7 @@ int cmd_run(const std::vector<std::string>& args) {
 
   // --registry reaches the suites through the environment they inherit.
   if (const auto registry_option = options.value("registry"))
-    set_env("PIPECHECK_REGISTRY", fs::absolute(*registry_option).string());
+    setenv("PIPECHECK_REGISTRY", fs::absolute(*registry_option).string().c_str(), 1);
   const auto vars = harness::default_registry_vars();
   const fs::path registry_file = harness::registry_path(vars);
   try {
@@ -335,166 +126,44 @@ int cmd_run(const std::vector<std::string>& args) {
 
   const fs::path build_dir = options.value_or("build-dir", vars.at("BUILD_DIR"));
   const fs::path manifest = build_dir / "suites" / "manifest.json";
-  std::vector<Suite> suites = read_manifest(manifest);
+  std::vector<harness::Suite> suites;
+  try {
+    suites = harness::read_suite_manifest(manifest);
+  } catch (const harness::SuiteManifestError& e) {
+    throw UsageError(e.what());
+  }
   if (const auto wanted = options.value("suite")) {
-    std::vector<Suite> selected;
-    for (const auto& name : split_list(*wanted)) {
-      auto it = std::find_if(suites.begin(), suites.end(),
-                             [&](const Suite& s) { return suite_matches(s, name); });
-      if (it == suites.end()) {
-        std::string known;
-        for (const auto& s : suites) known += (known.empty() ? "" : ", ") + s.name;
-        throw UsageError("option --suite: no suite \"" + name + "\" in " + manifest.string() +
-                         " (known: " + (known.empty() ? "none" : known) + ")");
-      }
-      selected.push_back(*it);
+    try {
+      suites = harness::select_suites(suites, split_list(*wanted), manifest);
+    } catch (const harness::SuiteManifestError& e) {
+      throw UsageError(std::string("option --suite: ") + e.what());
     }
-    suites = std::move(selected);
   }
   if (options.has("timeout")) {
     const auto seconds = std::chrono::seconds(options.number("timeout", 1, 86400, 300));
     for (auto& s : suites) s.timeout = seconds;
   }
-
-  const fs::path report_file = options.value_or("report", "pipecheck-report.json");
-  // Hidden, beside the report: the parts are pipecheck's working files, the report is the result.
-  const fs::path parts_dir =
-      report_file.parent_path() / ("." + report_file.filename().string() + ".parts");
-  fs::create_directories(parts_dir);
-
-  harness::RunInfo run = harness::current_run_info();
-  for (const auto& name : impl_names) run.implementations.push_back({name, "", "", "", {}});
-  const std::string run_id = run.run_id;
-  harness::ReportWriter writer(report_file, run);
-  set_env("PIPECHECK_IMPLS", *impl_option);
-  set_env("PIPECHECK_RUN_ID", run_id);
-
-  // Our run first, so that merge keeps it as the writer's run.
-  std::vector<harness::Report> finished_parts;
-  auto publish = [&](const std::optional<harness::Report>& current) {
-    std::vector<harness::Report> all{harness::Report{{run}, {}, {}, {}}};
-    all.insert(all.end(), finished_parts.begin(), finished_parts.end());
-    if (current) all.push_back(*current);
-    harness::Report merged = harness::merge(all);
-    // Suites killed on timeout mark their part interrupted; the run itself goes on.
-    merged.runs.front().state = harness::RunState::running;
-    merged.runs.front().interrupted_by.clear();
-    merged.runs.front().finished_at.clear();
-    // Agents' hello replaced the placeholders; drop a bare name once its full entry is known.
-    auto& impls = merged.runs.front().implementations;
-    std::erase_if(impls, [&](const harness::ImplementationInfo& i) {
-      return i.version.empty() && i.platform.empty() &&
-             std::count_if(impls.begin(), impls.end(),
-                           [&](const auto& other) { return other.name == i.name; }) > 1;
-    });
-    writer.replace(std::move(merged));
-  };
-
   if (suites.empty())
     std::cout << "pipecheck run: no suites to run (" << manifest.string()
               << " lists none): the report records an empty run\n";
-  Progress progress(suites.size());
-  StopSignal& stop = StopSignal::instance();
-  for (std::size_t i = 0; i < suites.size() && !stop.requested(); ++i) {
-    const Suite& suite = suites[i];
-    const fs::path part = parts_dir / (suite.name + ".json");
-    const fs::path log = parts_dir / (suite.name + ".log");
-    std::error_code ignored;
-    fs::remove(part, ignored);
-    fs::remove(log, ignored);
 
-    std::vector<std::string> expected;
-    std::string listing_error;
-    // The listing is a run of the suite too: with the previous suite's PIPECHECK_REPORT still
-    // set it would overwrite that suite's part with an empty report.
-    unsetenv("PIPECHECK_REPORT");
-    try {
-      expected = list_tests(suite, parts_dir / (suite.name + ".tests.txt"));
-    } catch (const std::exception& e) {
-      listing_error = e.what();
-    }
-    progress.suite_started(i, suite, expected.size());
+  harness::SuiteRunOptions run_options;
+  // The names as given: they are PIPECHECK_IMPLS of the suites.
+  run_options.implementations = impl_names;
+  run_options.report_file = options.value_or("report", "pipecheck-report.json");
+  ProcessSuiteLauncher launcher;
+  StopSignalSource stop;
+  RunProgress progress(std::cout, isatty(STDOUT_FILENO) != 0);
+  const harness::SuiteRunResult result =
+      harness::run_suites(suites, run_options, launcher, stop, progress);
 
-    Ending ending;
-    if (listing_error.empty()) {
-      set_env("PIPECHECK_REPORT", part.string());
-      fs::file_time_type seen{};
-      try {
-        ending = run_bounded(suite.executable, {}, log, suite.timeout, [&] {
-          std::error_code ec;
-          const auto written = fs::last_write_time(part, ec);
-          if (ec || written == seen) return;
-          seen = written;
-          if (auto current = read_part(part)) {
-            progress.checks(current->checks);
-            publish(current);
-          }
-        });
-      } catch (const std::exception& e) {
-        ending.exit_code = -1;
-        ending.description = std::string("could not be run: ") + e.what();
-      }
-    }
-
-    harness::Report result = read_part(part).value_or(harness::Report{});
-    if (result.runs.empty()) {
-      harness::RunInfo part_run = run;
-      part_run.implementations.clear();
-      result.runs.push_back(part_run);
-    }
-    // What the suite did not finish is an error, with the reason.
-    std::set<std::string> done;
-    for (const auto& c : result.checks) done.insert(c.id);
-    const std::string reason =
-        listing_error.empty()
-            ? "suite " + suite.name + " " + ending.description + " before this check finished" +
-                  " (log: " + log.string() + ")"
-            : "cannot list the tests of suite " + suite.name + ": " + listing_error;
-    if (!listing_error.empty()) expected = {suite.name + ".TestListing"};
-    for (const auto& id : expected) {
-      if (done.contains(id)) continue;
-      harness::Check missing;
-      missing.id = id;
-      missing.status = harness::Status::error;
-      missing.message = reason;
-      missing.run_id = result.runs.front().run_id;
-      missing.logs = {log.string()};
-      result.checks.push_back(std::move(missing));
-    }
-    progress.checks(result.checks);
-    progress.suite_finished(ending);
-    finished_parts.push_back(std::move(result));
-    publish(std::nullopt);
-  }
-  if (const auto signal_name = stop.requested()) {
-    // Suites not started are not in the report: the run says it was interrupted.
-    writer.interrupt(*signal_name);
-    std::cout << "\n"
-              << harness::summary_table(writer.report()) << "\npipecheck run: interrupted by "
-              << *signal_name << "; report: " << report_file.string() << "\n";
-    // 128 + the signal number, as a shell reports a command its signal ended.
-    static const std::map<std::string, int> kExitCodes = {{"SIGHUP", 128 + SIGHUP},
-                                                          {"SIGINT", 128 + SIGINT},
-                                                          {"SIGQUIT", 128 + SIGQUIT},
-                                                          {"SIGUSR1", 128 + SIGUSR1},
-                                                          {"SIGTERM", 128 + SIGTERM}};
-    const auto code = kExitCodes.find(*signal_name);
-    return code == kExitCodes.end() ? 130 : code->second;
-  }
-  writer.finish();
-
-  const harness::Report final_report = writer.report();
-  std::cout << "\n" << harness::summary_table(final_report);
-  const auto counts = harness::count_by_status(final_report);
-  std::cout << "\nreport: " << report_file.string() << " (" << final_report.checks.size()
-            << " checks from " << suites.size() << " suite(s), implementations: " << *impl_option
-            << ")\nsuite logs and part reports: " << parts_dir.string() << "\n";
-  if (expected_findings) {
-    const harness::FindingsComparison comparison =
-        harness::compare_findings(final_report, *expected_findings, impl_names);
-    std::cout << "\n" << comparison.summary();
-    return comparison.ok() ? 0 : 1;
-  }
+  std::optional<harness::FindingsComparison> comparison;
+  if (expected_findings && !result.interrupted_by)
+    comparison = harness::compare_findings(result.report, *expected_findings, impl_names);
+  progress.finished(result, suites.size(), *impl_option, comparison);
+  if (result.interrupted_by) return interrupted_exit_code(*result.interrupted_by);
+  if (comparison) return comparison->ok() ? 0 : 1;
+  const auto counts = harness::count_by_status(result.report);
   return counts.at(harness::Status::fail) + counts.at(harness::Status::error) == 0 ? 0 : 1;
 }
 

@@ -8,6 +8,8 @@
 
 #include "pipecheck/harness/outside_input.hpp"
 #include "pipecheck/harness/report.hpp"
+#include "pipecheck/harness/report_merge.hpp"
+#include "pipecheck/harness/report_summary.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace pipecheck::harness;

@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include "pipecheck/harness/report_interop.hpp"
 #include "support/check_support.hpp"
 #include "support/geometry_check.hpp"
 

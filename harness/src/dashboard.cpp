@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "pipecheck/harness/report_interop.hpp"
 #include "pipecheck/harness/report_view.hpp"
 
 namespace pipecheck::harness {

@@ -262,10 +262,6 @@ json OutcomeCounts::to_json() const {
           {"busy_rate", busy_rate()}};
 }
 
-json LatencySummary::to_json() const {
-  return {{"p50", p50}, {"p90", p90}, {"p99", p99}, {"max", max}, {"method", method}};
-}
-
 json AgentError::to_json() const {
   return {{"agent", agent}, {"role", role},       {"op", op},
           {"what", what},   {"details", details}, {"stderr_tail", stderr_tail}};
@@ -651,6 +647,44 @@ GeometryResult run_geometry(const Geometry& g, const Implementation& server_impl
   if (fire_wall_ms > 0) result.accepts_per_second = double(result.accepted) * 1000.0 / fire_wall_ms;
   result.wall_ms = milliseconds_between(run_start, std::chrono::steady_clock::now());
   return result;
+}
+
+GeometryRun to_geometry_run(const Geometry& geometry, const GeometryResult& result) {
+  GeometryRun run;
+  run.name = geometry.name;
+  run.parameters = {{"servers", geometry.servers.count},
+                    {"queue_size", geometry.servers.queue_size},
+                    {"accept_workers", geometry.servers.accept_workers},
+                    {"client_processes", geometry.clients.processes},
+                    {"client_threads", geometry.clients.threads},
+                    {"connections_per_thread", geometry.clients.connections_per_thread},
+                    {"retry_deadline_ms", geometry.clients.retry_deadline_ms
+                                              ? json(*geometry.clients.retry_deadline_ms)
+                                              : json(nullptr)},
+                    {"repetitions", geometry.repetitions},
+                    {"barrier", result.barrier}};
+  if (geometry.silent_clients.processes > 0) {
+    run.parameters["silent_client_processes"] = geometry.silent_clients.processes;
+    run.parameters["silent_client_threads"] = geometry.silent_clients.threads;
+    run.parameters["silent_hold_ms"] = geometry.silent_clients.hold_ms;
+  }
+  run.server = result.server_implementation;
+  run.client = result.client_implementation;
+  const OutcomeCounts& o = result.outcomes;
+  for (const auto& [name, count] : {std::pair{"ok", o.ok},
+                                    {"busy", o.busy},
+                                    {"absent", o.absent},
+                                    {"refused", o.refused},
+                                    {"denied", o.denied},
+                                    {"timeout", o.timeout},
+                                    {"other", o.other}})
+    if (count != 0) run.outcomes[name] = count;
+  run.busy_rate = result.busy_rate;
+  run.latency_us = result.latency;
+  run.accepts_per_s = result.accepts_per_second;
+  run.wall_ms = result.wall_ms;
+  for (const auto& e : result.errors) run.errors.push_back(e.agent + " " + e.op + ": " + e.what);
+  return run;
 }
 
 }  // namespace pipecheck::harness

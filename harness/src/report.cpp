@@ -1,15 +1,13 @@
-// The report model: JSON form, parsing with precise errors, summary and merge.
+// The report model: statuses, the JSON form, parsing with precise errors, schema validation.
 #include "pipecheck/harness/report.hpp"
 
-#include <algorithm>
-#include <chrono>
-#include <cstdio>
 #include <fstream>
 #include <set>
-#include <sstream>
-#include <tuple>
 
+#include "pipecheck/harness/json_schema.hpp"
 #include "pipecheck/harness/outside_input.hpp"
+#include "pipecheck/harness/report_build_info.hpp"
+#include "pipecheck/harness/report_interop.hpp"
 
 namespace pipecheck::harness {
 namespace {
@@ -179,83 +177,6 @@ json interop_to_json(const InteropMatrix& matrix) {
   return {{"servers", matrix.servers}, {"clients", matrix.clients}, {"cells", cells}};
 }
 
-// At most `limit` bytes of `text`, cut at a line end where possible, saying what was left out.
-std::string bounded(const std::string& text, std::size_t limit) {
-  if (text.size() <= limit) return text;
-  std::size_t cut = text.rfind('\n', limit);
-  if (cut == std::string::npos || cut < limit / 2) cut = limit;
-  return text.substr(0, cut) + "\n[... " + std::to_string(text.size() - cut) + " more bytes]";
-}
-
-// Every line of `text` with `prefix` in front; ends with a newline (nothing for empty text).
-std::string indented(const std::string& text, const std::string& prefix) {
-  std::string out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    out += prefix + text.substr(start, end - start) + "\n";
-    start = end + 1;
-  }
-  return out;
-}
-
-std::string interop_table(const InteropMatrix& matrix) {
-  const std::string corner = "client \\ server";
-  std::size_t width = corner.size();
-  for (const auto& name : matrix.clients) width = std::max(width, name.size());
-  for (const auto& name : matrix.servers) width = std::max(width, name.size());
-  width = std::max<std::size_t>(width, 11) + 2;  // "unsupported"
-  auto pad = [&](const std::string& text) { return text + std::string(width - text.size(), ' '); };
-  std::string text = "\ninterop (rows: client implementation, columns: server implementation):\n";
-  std::string header = pad(corner);
-  for (const auto& server : matrix.servers) header += pad(server);
-  text += header.substr(0, header.find_last_not_of(' ') + 1) + "\n";
-  for (const auto& client : matrix.clients) {
-    std::string row = pad(client);
-    for (const auto& server : matrix.servers) {
-      const InteropCell* cell = matrix.find(server, client);
-      row += pad(cell ? std::string(to_string(cell->outcome)) : "-");
-    }
-    text += row.substr(0, row.find_last_not_of(' ') + 1) + "\n";
-  }
-  return text;
-}
-
-// Who provides each declared capability, per implementation: the library under test, or the
-// agent's own code around it (hello `provided_by`); "undeclared" when the agent did not say.
-std::string provenance_table(const Report& report) {
-  std::vector<const ImplementationInfo*> seen;
-  for (const auto& run : report.runs)
-    for (const auto& i : run.implementations)
-      if (!i.capabilities.empty() &&
-          std::none_of(seen.begin(), seen.end(),
-                       [&](const ImplementationInfo* s) { return *s == i; }))
-        seen.push_back(&i);
-  if (seen.empty()) return "";
-  std::string text =
-      "\ncapabilities by provider (library: the library under test does it; agent: the agent's own "
-      "code does it):\n";
-  for (const ImplementationInfo* i : seen) {
-    std::map<std::string, std::vector<std::string>> by_provider;
-    for (const auto& capability : i->capabilities) {
-      const auto found = i->provided_by.find(capability);
-      by_provider[found == i->provided_by.end() ? "undeclared" : found->second].push_back(
-          capability);
-    }
-    text += "  " + i->name + " " + i->version + " (" + i->platform + " " + i->arch + ")\n";
-    for (const char* provider : {"library", "agent", "undeclared"}) {
-      const auto found = by_provider.find(provider);
-      if (found == by_provider.end()) continue;
-      std::string names;
-      for (const auto& capability : found->second)
-        names += (names.empty() ? "" : ", ") + capability;
-      text += "    " + std::string(provider) + ": " + names + "\n";
-    }
-  }
-  return text;
-}
-
 ImplementationInfo implementation_from(const json& j, const std::string& pointer,
                                        std::string_view source) {
   Reader r(j, pointer, source);
@@ -368,61 +289,10 @@ Conflict conflict_from(const json& j, const std::string& pointer, std::string_vi
   return c;
 }
 
-// "2026-11-23T11:41:41.123Z" -> Unix epoch milliseconds.
-std::optional<std::int64_t> epoch_ms(std::string_view rfc3339) {
-  int year = 0;
-  unsigned month = 0, day = 0, hour = 0, minute = 0, second = 0, millis = 0;
-  const std::string text(rfc3339);
-  if (std::sscanf(text.c_str(), "%4d-%2u-%2uT%2u:%2u:%2u.%3uZ", &year, &month, &day, &hour, &minute,
-                  &second, &millis) != 7)
-    return std::nullopt;
-  const std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(month),
-                                         std::chrono::day(day)};
-  if (!date.ok()) return std::nullopt;
-  const auto time = std::chrono::sys_days(date) + std::chrono::hours(hour) +
-                    std::chrono::minutes(minute) + std::chrono::seconds(second) +
-                    std::chrono::milliseconds(millis);
-  return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-}
-
 }  // namespace
 
-GeometryRun to_geometry_run(const Geometry& geometry, const GeometryResult& result) {
-  GeometryRun run;
-  run.name = geometry.name;
-  run.parameters = {{"servers", geometry.servers.count},
-                    {"queue_size", geometry.servers.queue_size},
-                    {"accept_workers", geometry.servers.accept_workers},
-                    {"client_processes", geometry.clients.processes},
-                    {"client_threads", geometry.clients.threads},
-                    {"connections_per_thread", geometry.clients.connections_per_thread},
-                    {"retry_deadline_ms", geometry.clients.retry_deadline_ms
-                                              ? json(*geometry.clients.retry_deadline_ms)
-                                              : json(nullptr)},
-                    {"repetitions", geometry.repetitions},
-                    {"barrier", result.barrier}};
-  if (geometry.silent_clients.processes > 0) {
-    run.parameters["silent_client_processes"] = geometry.silent_clients.processes;
-    run.parameters["silent_client_threads"] = geometry.silent_clients.threads;
-    run.parameters["silent_hold_ms"] = geometry.silent_clients.hold_ms;
-  }
-  run.server = result.server_implementation;
-  run.client = result.client_implementation;
-  const OutcomeCounts& o = result.outcomes;
-  for (const auto& [name, count] : {std::pair{"ok", o.ok},
-                                    {"busy", o.busy},
-                                    {"absent", o.absent},
-                                    {"refused", o.refused},
-                                    {"denied", o.denied},
-                                    {"timeout", o.timeout},
-                                    {"other", o.other}})
-    if (count != 0) run.outcomes[name] = count;
-  run.busy_rate = result.busy_rate;
-  run.latency_us = result.latency;
-  run.accepts_per_s = result.accepts_per_second;
-  run.wall_ms = result.wall_ms;
-  for (const auto& e : result.errors) run.errors.push_back(e.agent + " " + e.op + ": " + e.what);
-  return run;
+json LatencySummary::to_json() const {
+  return {{"p50", p50}, {"p90", p90}, {"p99", p99}, {"max", max}, {"method", method}};
 }
 
 int severity(Status status) {
@@ -475,46 +345,15 @@ std::string_view to_string(RunState state) {
   return "running";
 }
 
-const InteropCell* InteropMatrix::find(std::string_view server, std::string_view client) const {
-  for (const auto& cell : cells)
-    if (cell.server == server && cell.client == client) return &cell;
-  return nullptr;
-}
-
-InteropMatrix interop_matrix(const Report& report) {
-  InteropMatrix matrix;
-  auto note = [](std::vector<std::string>& names, const std::string& name) {
-    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
-  };
-  for (const auto& c : report.checks) {
-    if (!c.id.starts_with(kInteropCheckPrefix)) continue;
-    const auto server = c.implementations.find("server");
-    const auto client = c.implementations.find("client");
-    if (server == c.implementations.end() || client == c.implementations.end()) continue;
-    note(matrix.servers, server->second);
-    note(matrix.clients, client->second);
-    auto cell = std::find_if(matrix.cells.begin(), matrix.cells.end(), [&](const auto& cell) {
-      return cell.server == server->second && cell.client == client->second;
-    });
-    if (cell == matrix.cells.end())
-      cell = matrix.cells.insert(matrix.cells.end(),
-                                 {server->second, client->second, Status::pass, {}});
-    // "Interop/Interop.RoundTrip/server_x_client_y" -> "RoundTrip"
-    const std::size_t dot = c.id.find('.');
-    std::string name = dot == std::string::npos ? c.id : c.id.substr(dot + 1);
-    name = name.substr(0, name.find('/'));
-    auto [entry, inserted] = cell->checks.emplace(name, c.status);
-    if (!inserted && severity(c.status) > severity(entry->second)) entry->second = c.status;
-    if (severity(c.status) > severity(cell->outcome)) cell->outcome = c.status;
-  }
-  return matrix;
-}
-
 std::map<Status, int> count_by_status(const Report& report) {
   std::map<Status, int> counts;
   for (Status s : kAllStatuses) counts[s] = 0;
   for (const auto& c : report.checks) ++counts[c.status];
   return counts;
+}
+
+json to_json(const RunInfo& run) {
+  return run_to_json(run);
 }
 
 json to_json(const Report& report) {
@@ -588,225 +427,21 @@ Report read_report(const std::filesystem::path& file) {
   return report_from_json(document, file.string());
 }
 
-Report merge(const std::vector<Report>& reports) {
-  Report merged;
-  std::map<std::string, std::size_t> run_index;
-  for (const auto& report : reports) {
-    for (const auto& run : report.runs) {
-      auto [it, inserted] = run_index.emplace(run.run_id, merged.runs.size());
-      if (inserted) {
-        merged.runs.push_back(run);
-        continue;
-      }
-      // Parts of one run (several suite executables): widen the time span, join the rest.
-      RunInfo& into = merged.runs[it->second];
-      if (run.started_at < into.started_at) into.started_at = run.started_at;
-      if (run.finished_at.empty() || into.finished_at.empty()) {
-        into.finished_at.clear();
-      } else if (run.finished_at > into.finished_at) {
-        into.finished_at = run.finished_at;
-      }
-      if (run.state == RunState::interrupted) {
-        into.state = RunState::interrupted;
-        into.interrupted_by = run.interrupted_by;
-      } else if (run.state == RunState::running && into.state == RunState::complete) {
-        into.state = RunState::running;
-      }
-      for (const auto& impl : run.implementations)
-        if (std::find(into.implementations.begin(), into.implementations.end(), impl) ==
-            into.implementations.end())
-          into.implementations.push_back(impl);
-    }
-    merged.geometries.insert(merged.geometries.end(), report.geometries.begin(),
-                             report.geometries.end());
-    merged.conflicts.insert(merged.conflicts.end(), report.conflicts.begin(),
-                            report.conflicts.end());
-  }
-
-  auto platform_of = [&](const Check& c) {
-    auto it = run_index.find(c.run_id);
-    return it == run_index.end() ? std::string() : merged.runs[it->second].os;
-  };
-  using Key = std::tuple<std::string, std::map<std::string, std::string>, std::string>;
-  std::map<Key, std::vector<std::size_t>> seen;  // key -> indices into merged.checks
-  for (const auto& report : reports) {
-    for (const auto& check : report.checks) {
-      Key key{check.id, check.implementations, platform_of(check)};
-      auto& same = seen[key];
-      bool duplicate = false;
-      bool disagrees = false;
-      for (std::size_t index : same) {
-        const Check& other = merged.checks[index];
-        if (other.status == check.status && other.message == check.message) {
-          duplicate = duplicate || other.run_id == check.run_id;
-        } else {
-          disagrees = true;
-        }
-      }
-      if (duplicate) continue;
-      same.push_back(merged.checks.size());
-      merged.checks.push_back(check);
-      if (!disagrees) continue;
-      auto existing =
-          std::find_if(merged.conflicts.begin(), merged.conflicts.end(), [&](const Conflict& c) {
-            return c.id == check.id && c.implementations == check.implementations &&
-                   c.platform == std::get<2>(key);
-          });
-      if (existing == merged.conflicts.end()) {
-        Conflict conflict{check.id, check.implementations, std::get<2>(key), {}};
-        for (std::size_t index : same) {
-          const Check& c = merged.checks[index];
-          conflict.entries.push_back({c.run_id, c.status, c.message});
-        }
-        merged.conflicts.push_back(std::move(conflict));
-      } else {
-        existing->entries.push_back({check.run_id, check.status, check.message});
-      }
-    }
-  }
-  return merged;
+const nlohmann::json& report_schema() {
+  static const nlohmann::json schema = nlohmann::json::parse(kReportSchemaText);
+  return schema;
 }
 
-std::string summary_table(const Report& report) {
-  struct Row {
-    std::map<Status, int> counts;
-    int total = 0;
-  };
-  std::map<std::string, Row> rows;
-  Row total;
-  for (const auto& c : report.checks) {
-    Row& row = rows[c.id.substr(0, c.id.find('.'))];
-    ++row.counts[c.status];
-    ++row.total;
-    ++total.counts[c.status];
-    ++total.total;
-  }
-  std::size_t width = 5;
-  for (const auto& [suite, row] : rows) width = std::max(width, suite.size());
-  auto line = [&](const std::string& name, const Row& row) {
-    char cells[96];
-    std::snprintf(cells, sizeof cells, " %7d %6d %6d %6d %12d %6d\n", row.total,
-                  row.counts.contains(Status::pass) ? row.counts.at(Status::pass) : 0,
-                  row.counts.contains(Status::fail) ? row.counts.at(Status::fail) : 0,
-                  row.counts.contains(Status::skip) ? row.counts.at(Status::skip) : 0,
-                  row.counts.contains(Status::unsupported) ? row.counts.at(Status::unsupported) : 0,
-                  row.counts.contains(Status::error) ? row.counts.at(Status::error) : 0);
-    return name + std::string(width - name.size(), ' ') + cells;
-  };
-  std::string text =
-      "suite" + std::string(width - 5, ' ') + "  checks   pass   fail   skip  unsupported  error\n";
-  for (const auto& [suite, row] : rows) text += line(suite, row);
-  text += line("total", total);
-  text += provenance_table(report);
-
-  std::string problems;
-  for (const auto& c : report.checks) {
-    if (c.status != Status::fail && c.status != Status::error) continue;
-    std::string requirements;
-    for (const auto& r : c.requirements) requirements += (requirements.empty() ? "" : ",") + r;
-    std::string implementations;
-    for (const auto& [role, name] : c.implementations)
-      implementations += (implementations.empty() ? "" : " ") + role + "=" + name;
-    problems += "  " + std::string(to_string(c.status)) + "  " + c.id + "  [" +
-                (requirements.empty() ? "no requirement" : requirements) + "]";
-    if (!implementations.empty()) problems += "  (" + implementations + ")";
-    problems += "\n";
-    problems += indented(bounded(c.message, kSummaryMessageBytes), "      ");
-    for (const auto& [agent, tail] : c.agent_stderr)
-      problems += "      stderr of " + agent + " (last lines):\n" +
-                  indented(bounded(tail, kSummaryMessageBytes), "        | ");
-  }
-  if (!problems.empty()) text += "\nfailed and errored checks:\n" + problems;
-  if (!report.conflicts.empty()) {
-    text += "\nconflicts (the same check, implementations and platform disagree):\n";
-    for (const auto& c : report.conflicts) {
-      text += "  " + c.id + " on " + c.platform + ":";
-      for (const auto& e : c.entries)
-        text += " " + std::string(to_string(e.status)) + "@" + e.run_id;
-      text += "\n";
-    }
-  }
-  if (const InteropMatrix matrix = interop_matrix(report); !matrix.cells.empty())
-    text += interop_table(matrix);
-  return text;
-}
-
-json to_ctrf(const Report& report) {
-  json tests = json::array();
-  std::map<std::string, int> summary = {
-      {"passed", 0}, {"failed", 0}, {"pending", 0}, {"skipped", 0}, {"other", 0}};
-  for (const auto& c : report.checks) {
-    std::string status;
-    switch (c.status) {
-      case Status::pass:
-        status = "passed";
-        break;
-      case Status::fail:
-        status = "failed";
-        break;
-      case Status::skip:
-        status = "skipped";
-        break;
-      case Status::unsupported:
-      case Status::error:
-        status = "other";
-        break;
-    }
-    ++summary[status];
-    const auto dot = c.id.find('.');
-    json test = {{"name", c.id},
-                 {"status", status},
-                 {"rawStatus", to_string(c.status)},
-                 {"duration", static_cast<std::int64_t>(c.duration_ms + 0.5)},
-                 {"suite", json::array({c.id.substr(0, dot)})},
-                 {"tags", c.requirements},
-                 {"type", "conformance"}};
-    if (!c.message.empty()) test["message"] = c.message;
-    json extra = {{"pipecheck_status", to_string(c.status)},
-                  {"requirements", c.requirements},
-                  {"implementations", c.implementations},
-                  {"run", c.run_id}};
-    if (!c.measurements.empty()) extra["measurements"] = c.measurements;
-    if (!c.logs.empty()) extra["logs"] = c.logs;
-    test["extra"] = extra;
-    tests.push_back(test);
-  }
-  json ctrf_summary = {{"tests", report.checks.size()}};
-  for (const auto& [name, count] : summary) ctrf_summary[name] = count;
-  // CTRF wants Unix epoch milliseconds: the earliest start and the latest end of all runs.
-  std::int64_t start = 0, stop = 0;
-  for (const auto& run : report.runs) {
-    const auto began = epoch_ms(run.started_at);
-    const auto ended = epoch_ms(run.finished_at.empty() ? run.started_at : run.finished_at);
-    if (began && (start == 0 || *began < start)) start = *began;
-    if (ended && *ended > stop) stop = *ended;
-  }
-  ctrf_summary["start"] = start;
-  ctrf_summary["stop"] = std::max(start, stop);
-  json environment = json::object();
-  json tool = {{"name", "pipecheck"}};
-  if (!report.runs.empty()) {
-    const RunInfo& first = report.runs.front();
-    tool["version"] = first.pipecheck_version;
-    environment = {{"osPlatform", first.os},
-                   {"osRelease", first.os_release},
-                   {"buildName", "pipecheck"},
-                   {"buildNumber", first.git_commit}};
-  }
-  json runs = json::array();
-  for (const auto& run : report.runs) runs.push_back(run_to_json(run));
-  return {{"reportFormat", "CTRF"},
-          {"specVersion", "0.0.0"},
-          {"results",
-           {{"tool", tool},
-            {"summary", ctrf_summary},
-            {"tests", tests},
-            {"environment", environment},
-            {"extra",
-             {{"format", kReportFormat},
-              {"format_version", kReportFormatVersion},
-              {"runs", runs},
-              {"conflicts", report.conflicts.size()}}}}}};
+std::vector<std::string> validate_report(const nlohmann::json& document) {
+  static const SchemaSet schemas = [] {
+    SchemaSet set;
+    set.add("report.schema.json", report_schema());
+    return set;
+  }();
+  std::vector<std::string> lines;
+  for (const auto& violation : schemas.validate(document, "report.schema.json"))
+    lines.push_back(violation.to_string());
+  return lines;
 }
 
 }  // namespace pipecheck::harness

@@ -5,6 +5,7 @@
 #include <map>
 #include <vector>
 
+#include "pipecheck/harness/report_interop.hpp"
 #include "pipecheck/harness/report_view.hpp"
 
 namespace pipecheck::harness {

@@ -1,10 +1,11 @@
-// Writing reports: run identity, the compiled-in schema, and the incremental ReportWriter.
+// Writing reports: run identity and the incremental ReportWriter.
+#include "pipecheck/harness/report_writer.hpp"
+
 #include <chrono>
 #include <cstdlib>
 #include <random>
 
-#include "pipecheck/harness/json_schema.hpp"
-#include "pipecheck/harness/report.hpp"
+#include "pipecheck/harness/atomic_file.hpp"
 #include "pipecheck/harness/report_build_info.hpp"
 #include "report_platform.hpp"
 
@@ -61,23 +62,6 @@ RunInfo current_run_info() {
   run.host = identity.host;
   run.started_at = utc_now_rfc3339();
   return run;
-}
-
-const nlohmann::json& report_schema() {
-  static const nlohmann::json schema = nlohmann::json::parse(kReportSchemaText);
-  return schema;
-}
-
-std::vector<std::string> validate_report(const nlohmann::json& document) {
-  static const SchemaSet schemas = [] {
-    SchemaSet set;
-    set.add("report.schema.json", report_schema());
-    return set;
-  }();
-  std::vector<std::string> lines;
-  for (const auto& violation : schemas.validate(document, "report.schema.json"))
-    lines.push_back(violation.to_string());
-  return lines;
 }
 
 void write_report(const std::filesystem::path& file, const Report& report) {

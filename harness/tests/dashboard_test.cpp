@@ -4,8 +4,7 @@
 // and what hostile report content becomes. The page in a real browser:
 // cli/tests/dashboard_browser.py.
 //
-// Approval files live in reports/expected/dashboard.*; on a mismatch the actual output is written
-// to ./report_approval_actual/ and PIPECHECK_APPROVE=1 rewrites the expected files.
+// Approval files live in reports/expected/dashboard.*; approval.hpp says how to update them.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -14,9 +13,11 @@
 #include <regex>
 #include <sstream>
 
+#include "approval.hpp"
 #include "pipecheck/harness/dashboard.hpp"
 #include "pipecheck/harness/report_junit.hpp"
 #include "pipecheck/harness/report_markdown.hpp"
+#include "pipecheck/harness/report_summary.hpp"
 #include "pipecheck/harness/report_view.hpp"
 
 namespace pipecheck::harness {
@@ -24,45 +25,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kExpectedDir = fs::path(PIPECHECK_SOURCE_DIR) / "reports" / "expected";
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void expect_approved(const std::string& actual, const std::string& name) {
-  const fs::path expected_file = kExpectedDir / name;
-  const char* approve = std::getenv("PIPECHECK_APPROVE");
-  if (approve != nullptr && std::string_view(approve) == "1") {
-    write_file_atomically(expected_file, actual);
-    return;
-  }
-  ASSERT_TRUE(fs::exists(expected_file))
-      << expected_file << " is missing; run with PIPECHECK_APPROVE=1 to create it";
-  const std::string expected = read_text(expected_file);
-  if (expected == actual) return;
-  const fs::path actual_file = fs::current_path() / "report_approval_actual" / name;
-  write_file_atomically(actual_file, actual);
-  std::istringstream e_lines(expected), a_lines(actual);
-  std::string e, a, diff;
-  int line = 0, shown = 0;
-  while (shown < 20) {
-    const bool more_e = static_cast<bool>(std::getline(e_lines, e));
-    const bool more_a = static_cast<bool>(std::getline(a_lines, a));
-    if (!more_e && !more_a) break;
-    ++line;
-    if (more_e && more_a && e == a) continue;
-    ++shown;
-    diff += "line " + std::to_string(line) + ":\n  - " + (more_e ? e : "<end>") + "\n  + " +
-            (more_a ? a : "<end>") + "\n";
-  }
-  ADD_FAILURE() << name << " differs from the approved file " << expected_file
-                << " (actual written to " << actual_file << "; PIPECHECK_APPROVE=1 accepts it):\n"
-                << diff;
-}
+using approval::expect_approved;
+using approval::read_text;
 
 RunInfo fixed_run(std::string id, std::string os, std::vector<ImplementationInfo> impls) {
   RunInfo run;

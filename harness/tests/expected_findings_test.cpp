@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "approval.hpp"
+
 namespace pipecheck::harness {
 namespace {
 
@@ -100,6 +102,25 @@ TEST(ExpectedFindings, IntermittentFindingThatPassedIsNotSeenButAnotherStatusIsA
                                                               {"intermittent", "yes"}}})),
                                        "findings.json"),
                ExpectedFindingsError);
+}
+
+// The comparison `pipecheck run --expect` prints, with an entry of every kind.
+TEST(ExpectedFindings, ComparisonTextMatchesApprovedFile) {
+  const std::vector<ExpectedFinding> expected = {
+      {"node", "Close/Close.Replaced/node", Status::fail,
+       "LSN-5: libuv unlinks the path on close (docs/findings/node-net.md)"},
+      {"node", "Close/Close.Gone/node", Status::fail, "listed, but did not run"},
+      {"python", "Close/Close.Other/python", Status::error, "listed as an error"},
+      {"python", "Listen/Listen.Race/python", Status::fail, "only a race exposes it", true},
+  };
+  Report report;
+  report.checks = {check("Close/Close.Replaced/node", Status::fail, "node"),
+                   check("Close/Close.Other/python", Status::fail, "python"),
+                   check("Close/Close.New/reference", Status::error, "reference"),
+                   check("Listen/Listen.Race/python", Status::pass, "python")};
+  const auto result = compare_findings(report, expected, {"reference", "node", "python"});
+  EXPECT_FALSE(result.ok());
+  approval::expect_approved(result.summary(), "findings.comparison.txt");
 }
 
 TEST(ExpectedFindings, ParsesAndRejectsBadFilesNamingThePath) {

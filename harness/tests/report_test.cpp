@@ -1,8 +1,7 @@
 // Unit tests of the report: approval of a deterministic synthetic run (JSON + CTRF + merge),
 // schema validation, parse errors, atomic writes, merging and the CTRF status mapping.
 //
-// Approval files live in reports/expected/. On a mismatch the test prints a diff and writes the
-// actual file to ./report_approval_actual/; PIPECHECK_APPROVE=1 rewrites the expected files.
+// Approval files live in reports/expected/; approval.hpp says how to update them.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -12,7 +11,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "approval.hpp"
+#include "pipecheck/harness/atomic_file.hpp"
 #include "pipecheck/harness/report.hpp"
+#include "pipecheck/harness/report_ctrf.hpp"
+#include "pipecheck/harness/report_interop.hpp"
+#include "pipecheck/harness/report_merge.hpp"
+#include "pipecheck/harness/report_summary.hpp"
+#include "pipecheck/harness/report_writer.hpp"
 #include "pipecheck/harness/scratch.hpp"
 
 namespace pipecheck::harness {
@@ -23,14 +29,7 @@ using nlohmann::json;
 using testing::HasSubstr;
 using testing::IsEmpty;
 
-const fs::path kExpectedDir = fs::path(PIPECHECK_SOURCE_DIR) / "reports" / "expected";
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using approval::read_text;
 
 // Replaces what differs between machines and runs with fixed markers.
 void normalise_run(json& run) {
@@ -74,39 +73,9 @@ json normalise_ctrf(json ctrf) {
   return ctrf;
 }
 
-// Compares `actual` with reports/expected/`name`; see the file comment.
+// Compares `actual` with reports/expected/`name` as indented JSON; see approval.hpp.
 void expect_approved(const json& actual, const std::string& name) {
-  const fs::path expected_file = kExpectedDir / name;
-  const std::string actual_text = actual.dump(2) + "\n";
-  const char* approve = std::getenv("PIPECHECK_APPROVE");
-  if (approve != nullptr && std::string_view(approve) == "1") {
-    write_file_atomically(expected_file, actual_text);
-    return;
-  }
-  ASSERT_TRUE(fs::exists(expected_file))
-      << expected_file << " is missing; run with PIPECHECK_APPROVE=1 to create it";
-  const std::string expected_text = read_text(expected_file);
-  if (expected_text == actual_text) return;
-
-  const fs::path actual_file = fs::current_path() / "report_approval_actual" / name;
-  write_file_atomically(actual_file, actual_text);
-  std::istringstream expected_lines(expected_text), actual_lines(actual_text);
-  std::ostringstream diff;
-  std::string e, a;
-  int line = 0, shown = 0;
-  while (shown < 20) {
-    const bool more_e = static_cast<bool>(std::getline(expected_lines, e));
-    const bool more_a = static_cast<bool>(std::getline(actual_lines, a));
-    if (!more_e && !more_a) break;
-    ++line;
-    if (more_e && more_a && e == a) continue;
-    ++shown;
-    diff << "line " << line << ":\n  - " << (more_e ? e : "<end>") << "\n  + "
-         << (more_a ? a : "<end>") << "\n";
-  }
-  ADD_FAILURE() << name << " differs from the approved file " << expected_file
-                << " (actual written to " << actual_file << "; PIPECHECK_APPROVE=1 accepts it):\n"
-                << diff.str();
+  approval::expect_approved(actual.dump(2) + "\n", name);
 }
 
 void expect_schema_valid(const json& document) {
@@ -235,6 +204,20 @@ TEST_F(ReportTest, MergeKeepsBothSidesOfAConflictAndMatchesApprovedFile) {
   const json document = to_json(merged);
   expect_schema_valid(document);
   expect_approved(normalise_report(document), "merged.json");
+}
+
+// `pipecheck report summary` of a merged run: the table, providers, failures, the conflict and the
+// interop matrix.
+TEST_F(ReportTest, SummaryOfAMergedRunMatchesApprovedFile) {
+  Report first = synthetic_run(scratch.path() / "a.json", "run-a");
+  Report second = synthetic_run(scratch.path() / "b.json", "run-b");
+  first.runs[0].os = second.runs[0].os = "linux";
+  for (auto& check : second.checks)
+    if (check.id == "Naming.PathBudget") {
+      check.status = Status::pass;
+      check.message.clear();
+    }
+  approval::expect_approved(summary_table(merge({first, second})), "merged.summary.txt");
 }
 
 TEST_F(ReportTest, MergeJoinsPartsOfOneRunAndDropsExactDuplicates) {

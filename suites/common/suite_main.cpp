@@ -15,9 +15,10 @@
 #include <iostream>
 #include <optional>
 
+#include "common/gtest_report.hpp"
 #include "pipecheck/harness/descendants.hpp"
-#include "pipecheck/harness/gtest_report.hpp"
 #include "pipecheck/harness/report.hpp"
+#include "pipecheck/harness/report_writer.hpp"
 
 int main(int argc, char** argv) {
   namespace harness = pipecheck::harness;

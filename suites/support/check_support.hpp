@@ -29,7 +29,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "pipecheck/harness/gtest_report.hpp"
+#include "common/gtest_report.hpp"
 #include "pipecheck/harness/scratch.hpp"
 #include "suite_agent.hpp"
 

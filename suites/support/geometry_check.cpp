@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "pipecheck/harness/gtest_report.hpp"
+#include "common/gtest_report.hpp"
 #include "pipecheck/harness/scratch.hpp"
 #include "suite_agent.hpp"
 

@@ -5,7 +5,7 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "pipecheck/harness/gtest_report.hpp"
+#include "common/gtest_report.hpp"
 #include "pipecheck/harness/registry.hpp"
 
 namespace pipecheck::suites {

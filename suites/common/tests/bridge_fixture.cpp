@@ -6,7 +6,7 @@
 #include <iostream>
 #include <stdexcept>
 
-#include "pipecheck/harness/gtest_report.hpp"
+#include "common/gtest_report.hpp"
 
 namespace harness = pipecheck::harness;
 

@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipecheck/harness/registry.hpp"
+#include "pipecheck/harness/report.hpp"  // LatencySummary, GeometryRun
 
 namespace pipecheck::harness {
 
@@ -102,16 +103,6 @@ struct OutcomeCounts {
   nlohmann::json to_json() const;
 };
 
-// Connect latency in microseconds. `method` says how the figure was obtained:
-//   "samples": exact percentiles over every agent's raw samples (agents with `dial.latencies`);
-//   "per-agent-bound": agents gave only their own percentiles; p50/p90 are the attempt-weighted
-//     median of the agents' figures and p99/max the maximum over agents (an upper bound).
-struct LatencySummary {
-  double p50 = 0, p90 = 0, p99 = 0, max = 0;
-  std::string method = "samples";
-  nlohmann::json to_json() const;
-};
-
 struct AgentError {
   std::string agent{};       // "client-3"
   std::string role{};        // "server" / "client"
@@ -180,5 +171,8 @@ GeometryResult run_geometry(const Geometry& geometry, const Implementation& serv
 // Human-readable violations of geometry.expect ("busy: 3 > 0"); empty when met or informational.
 // An agent error always violates a non-informational geometry.
 std::vector<std::string> check_expectations(const Geometry& geometry, const GeometryResult& result);
+
+// The report's view of a geometry run: parameters from the geometry, figures from the result.
+GeometryRun to_geometry_run(const Geometry& geometry, const GeometryResult& result);
 
 }  // namespace pipecheck::harness

@@ -1,31 +1,32 @@
-// pipecheck/harness/report.hpp — the pipecheck report: model, JSON form, atomic incremental
-// writing, merging and CTRF export.
+// pipecheck/harness/report.hpp — the pipecheck report: the model and its JSON form.
 //
-// The JSON form ("format": "pipecheck-report", "format_version": 1) is described in
-// reports/README.md and validated by reports/report.schema.json. A ReportWriter rewrites the file
-// atomically (tmp + fsync + rename) after every check, so a crash loses nothing measured; an
-// InterruptFlush marks the run `interrupted` and flushes on SIGINT/SIGTERM.
+// The JSON form ("format": "pipecheck-report", "format_version": 2) is described in
+// reports/README.md and validated by reports/report.schema.json. This header has no process,
+// agent or GoogleTest dependency: what works with reports lives beside it, one concern a header:
+//   report_interop.hpp  the interop matrix derived from the checks
+//   report_merge.hpp    merging reports of several runs (conflicts)
+//   report_summary.hpp  the plain-text summary table
+//   report_ctrf.hpp     CTRF export (report_junit.hpp, report_markdown.hpp, dashboard.hpp: more)
+//   report_writer.hpp   run identity and the incremental, atomically rewritten report file
+//   atomic_file.hpp     writing a file atomically
+// and `to_geometry_run` (a geometry's result as a report entry) is in geometry.hpp.
 //
-//   pipecheck::harness::ReportWriter writer("out/report.json", pipecheck::harness::current_run_info());
-//   pipecheck::harness::InterruptFlush on_signal(writer);
-//   writer.add_check({.id = "Hash.Vectors", .requirements = {"HASH-31"},
-//                     .status = pipecheck::harness::Status::pass, .duration_ms = 12});
-//   writer.finish();
-//   nlohmann::json ctrf = pipecheck::harness::to_ctrf(writer.report());
+//   pipecheck::harness::Report report = pipecheck::harness::read_report("out/report.json");
+//   for (const auto& check : report.checks)
+//     if (check.status == pipecheck::harness::Status::fail) std::cout << check.id << "\n";
+//   std::cout << pipecheck::harness::to_json(report).dump(2);
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
-
-#include "pipecheck/harness/geometry.hpp"
 
 namespace pipecheck::harness {
 
@@ -90,6 +91,16 @@ struct Check {
   std::string run_id;  // filled by ReportWriter / merge
 };
 
+// Connect latency in microseconds. `method` says how the figure was obtained:
+//   "samples": exact percentiles over every agent's raw samples (agents with `dial.latencies`);
+//   "per-agent-bound": agents gave only their own percentiles; p50/p90 are the attempt-weighted
+//     median of the agents' figures and p99/max the maximum over agents (an upper bound).
+struct LatencySummary {
+  double p50 = 0, p90 = 0, p99 = 0, max = 0;
+  std::string method = "samples";
+  nlohmann::json to_json() const;
+};
+
 // One geometry run (queue size × accept workers × clients) with its figures.
 struct GeometryRun {
   std::string name;                                      // e.g. "q5-w10-c4x100"
@@ -105,9 +116,6 @@ struct GeometryRun {
   std::vector<std::string> errors;
   std::string run_id;
 };
-
-// The report's view of a geometry run: parameters from the geometry, figures from the result.
-GeometryRun to_geometry_run(const Geometry& geometry, const GeometryResult& result);
 
 // Two reports disagree about the same check (same id, implementations and platform).
 struct Conflict {
@@ -129,33 +137,12 @@ struct Report {
   std::vector<Conflict> conflicts;
 };
 
-// The interop matrix: servers of one implementation with clients of another. Derived from the
-// checks of the interop suite (ids starting with kInteropCheckPrefix, roles "server" and
-// "client"), so merged reports get it for free; the JSON form carries it as `interop` when there
-// is at least one cell.
-inline constexpr std::string_view kInteropCheckPrefix = "Interop/";
-
-struct InteropCell {
-  std::string server;
-  std::string client;
-  // The worst status of its checks: error > fail > unsupported > skip > pass.
-  Status outcome = Status::pass;
-  std::map<std::string, Status> checks;  // test name ("RoundTrip") -> status
-};
-
-struct InteropMatrix {
-  std::vector<std::string> servers;  // in order of first appearance
-  std::vector<std::string> clients;
-  std::vector<InteropCell> cells;  // one per (server, client) pair that ran
-  const InteropCell* find(std::string_view server, std::string_view client) const;
-};
-
-InteropMatrix interop_matrix(const Report& report);
-
 // Counts per status, over every check.
 std::map<Status, int> count_by_status(const Report& report);
 
 nlohmann::json to_json(const Report& report);
+// One entry of /runs (also carried by the CTRF export).
+nlohmann::json to_json(const RunInfo& run);
 
 // Thrown for a document that is not a valid report; what() names the source, the JSON pointer of
 // the field, the rule and what was expected.
@@ -172,74 +159,5 @@ Report read_report(const std::filesystem::path& file);
 const nlohmann::json& report_schema();
 // Schema violations of `document`, one line each ("/checks/0/status: ..."); empty when valid.
 std::vector<std::string> validate_report(const nlohmann::json& document);
-
-// Writes `text` to `file` atomically: `file.tmp` in the same directory, fsync, rename.
-void write_file_atomically(const std::filesystem::path& file, std::string_view text);
-void write_report(const std::filesystem::path& file, const Report& report);
-
-// Combines reports of several runs, machines or implementations. Runs with the same run_id are
-// joined; a check seen twice with the same id, implementations and platform but a different
-// status or message becomes a Conflict (both entries are kept).
-Report merge(const std::vector<Report>& reports);
-
-// A plain-text table: checks per suite (the id before the first '.') and status, then every
-// failed or errored check with its requirement ids, its whole message (bounded by
-// kSummaryMessageBytes) and the stderr tails of its agents, then
-// conflicts, then the interop matrix (client rows, server columns) when there is one. Ends with a
-// newline.
-inline constexpr std::size_t kSummaryMessageBytes = 64 * 1024;
-std::string summary_table(const Report& report);
-
-// CTRF (https://ctrf.io) export. pass→passed, fail→failed, skip→skipped; unsupported and error →
-// `other`, with the pipecheck status in rawStatus and extra.pipecheck_status.
-nlohmann::json to_ctrf(const Report& report);
-
-// What this process is: version, OS, arch, compiler, git commit, host, start time, a fresh run id
-// (or $PIPECHECK_RUN_ID when set, so that suite executables of one `pipecheck run` share it).
-RunInfo current_run_info();
-std::string utc_now_rfc3339();
-
-// Holds a report and rewrites its file after every change. Thread-safe. With an empty path it
-// only keeps the report in memory.
-class ReportWriter {
- public:
-  ReportWriter(std::filesystem::path file, RunInfo run);
-
-  void add_implementation(const ImplementationInfo& implementation);
-  void add_check(Check check);
-  void add_geometry(GeometryRun geometry);
-  // Replaces the whole report (e.g. with merged parts). The first run must stay this writer's
-  // run; once interrupted it stays interrupted.
-  void replace(Report report);
-  void finish();                                 // state complete, finished_at set, flushed
-  void interrupt(std::string_view signal_name);  // state interrupted, flushed
-
-  Report report() const;
-  const std::filesystem::path& file() const { return file_; }
-
- private:
-  void flush_locked() const;
-
-  std::filesystem::path file_;
-  mutable std::mutex mutex_;
-  Report report_;
-  bool frozen_ = false;  // set by interrupt(): no more writes
-};
-
-// While alive, SIGINT / SIGTERM (Ctrl-C / Ctrl-Break / close on Windows) mark the writer's run
-// interrupted, flush it, and then end the process with the signal's default action. The handler
-// only writes one byte to a pipe; a normal thread does the flushing.
-class InterruptFlush {
- public:
-  explicit InterruptFlush(ReportWriter& writer);
-  ~InterruptFlush();
-  InterruptFlush(const InterruptFlush&) = delete;
-  InterruptFlush& operator=(const InterruptFlush&) = delete;
-
-  struct Impl;
-
- private:
-  std::unique_ptr<Impl> impl_;
-};
 
 }  // namespace pipecheck::harness

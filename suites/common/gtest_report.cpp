@@ -1,5 +1,5 @@
 // GoogleTest → report bridge: the listener and the helpers tests call.
-#include "pipecheck/harness/gtest_report.hpp"
+#include "common/gtest_report.hpp"
 
 #include <algorithm>
 #include <cstdlib>

@@ -1,4 +1,5 @@
-// pipecheck/harness/gtest_report.hpp — turns GoogleTest tests into report checks.
+// suites/common/gtest_report.hpp — turns GoogleTest tests into report checks (the suites' side
+// of the report: the harness library has no GoogleTest dependency).
 //
 // ReportListener (installed by suites/common/suite_main.cpp) makes one check per test. Inside a
 // test, the helpers below record what the report needs: the requirement ids (a check without one
@@ -26,7 +27,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "pipecheck/harness/report.hpp"
+#include "pipecheck/harness/report_writer.hpp"
 
 namespace pipecheck::harness {
 
