@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// pipecheck agent for Node.js `net` (libuv pipes), protocol v1 (docs/agent-protocol.md).
+// pipecheck agent for Node.js `net` (libuv pipes), protocol v1 (docs/formats/agent-protocol.md).
 //
 // Written from docs/spec.md with Node's own facilities only: node:crypto for the hash profiles,
 // net.createServer().listen({path, backlog}) for listeners, net.connect for dials, fs.lstatSync

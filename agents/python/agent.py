@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""pipecheck agent for Python's stdlib `socket` (AF_UNIX), protocol v1 (docs/agent-protocol.md).
+"""pipecheck agent for Python's `socket` (AF_UNIX), protocol v1 (docs/formats/agent-protocol.md).
 
 Everything here is written from docs/spec.md with the standard library only: hashlib/base64 for
 the hash profiles, socket.listen(queue_size) with accept-worker threads, non-blocking connect for

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Drive pipecheck agents over the agent protocol (docs/agent-protocol.md) and check them.
+"""Drive pipecheck agents over the agent protocol (docs/formats/agent-protocol.md) and check them.
 
 Stdlib only. Starts each agent as a real process, speaks JSON lines with every read bounded by a
 deadline, and checks hashes (golden vectors, hand-computed keys, every reject), names and the
 104-byte budget, listen/dial/close round trips, discovery and reclaim, SEC-2 refusals, busy on a
 full backlog and, where declared, peer checks and close unblocking. Exits 1 if any check fails.
 
-    drive.py --agent "node harness/agents/node/agent.js"
-    drive.py --agent "python3 harness/agents/python/agent.py" \
-             --agent "node harness/agents/node/agent.js"
+    drive.py --agent "node agents/node/agent.js"
+    drive.py --agent "python3 agents/python/agent.py" \
+             --agent "node agents/node/agent.js"
 
 With several agents, every pair also runs the cross-process checks (A listens, B dials/discovers).
 """

@@ -3,7 +3,7 @@
 passes to listen() (read back with `ss -xl`), whether close() removes a socket file that replaced
 its own (LSN-5), and busy rates / latency in the legacy and pooled geometries (LSN-11).
 
-    measure.py --agent "node harness/agents/node/agent.js"
+    measure.py --agent "node agents/node/agent.js"
 """
 
 import argparse

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""A stand-in suite executable for interrupted_run.py: lists two tests, writes a part report in
-which the first has passed, starts an "agent" child, records both PIDs, then hangs. Both ignore
-SIGTERM, the worst case for `pipecheck run`'s clean-up."""
+"""A stand-in suite executable for cli/tests/interrupted_run.py: lists two tests, writes a part
+report in which the first has passed, starts an "agent" child, records both PIDs, then hangs. Both
+ignore SIGTERM, the worst case for `pipecheck run`'s clean-up."""
 
 import json
 import os

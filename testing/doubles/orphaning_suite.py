@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""A stand-in suite executable for hostile_agents_run.py. Its "agent" leaves two children in
-sessions of their own and exits: one exits 0.2 s later (an orphan `pipecheck run` must reap at
-once), one sleeps 10 minutes (an escapee it must kill when the suite ends). Writes a part report
-with one passed check, the PIDs to $ORPHANING_SUITE_PIDS, then runs 3 s and exits 0."""
+"""A stand-in suite executable for cli/tests/hostile_agents_run.py. Its "agent" leaves two
+children in sessions of their own and exits: one exits 0.2 s later (an orphan `pipecheck run` must
+reap at once), one sleeps 10 minutes (an escapee it must kill when the suite ends). Writes a part
+report with one passed check, the PIDs to $ORPHANING_SUITE_PIDS, then runs 3 s and exits 0."""
 
 import json
 import os

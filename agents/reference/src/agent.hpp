@@ -1,4 +1,4 @@
-// agent.hpp — the agent's state and its op table (docs/agent-protocol.md, version 1).
+// agent.hpp — the agent's state and its op table (docs/formats/agent-protocol.md, version 1).
 //
 // handle() runs one request line and writes exactly one reply line. Op handlers live in
 // ops_*.cpp and are listed in the table in agent.cpp.

@@ -44,7 +44,8 @@ class Args {
   std::set<std::string> read_;
 };
 
-// `{"profile", "fields", "prefix", "root"}` of docs/agent-protocol.md, made into a handshake.
+// `{"profile", "fields", "prefix", "root"}` of docs/formats/agent-protocol.md, made into a
+// handshake.
 struct HandshakeArgs {
   pipecheck::Handshake handshake;
   pipecheck::NamingOptions naming;

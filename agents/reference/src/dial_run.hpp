@@ -49,7 +49,8 @@ class DialRun {
   DialRun(const DialRun&) = delete;
   DialRun& operator=(const DialRun&) = delete;
 
-  // Releases the threads, waits for them and returns the `dial` result of docs/agent-protocol.md.
+  // Releases the threads, waits for them and returns the `dial` result of
+  // docs/formats/agent-protocol.md.
   nlohmann::json fire();
 
  private:

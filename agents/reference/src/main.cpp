@@ -1,5 +1,5 @@
 // pipecheck-agent: the reference implementation behind the agent protocol
-// (docs/agent-protocol.md). Requests on stdin, replies on stdout, logs on stderr.
+// (docs/formats/agent-protocol.md). Requests on stdin, replies on stdout, logs on stderr.
 //
 //   echo '{"id":1,"op":"hello","args":{"protocol":1}}' | pipecheck-agent
 #include <cstdio>

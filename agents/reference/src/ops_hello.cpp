@@ -8,7 +8,7 @@ namespace pipecheck::agent {
 
 namespace {
 
-// What the reference really supports (docs/agent-protocol.md, Capabilities).
+// What the reference really supports (docs/formats/agent-protocol.md, Capabilities).
 nlohmann::json capabilities() {
   nlohmann::json out = {
       "hash.pipecheck", "hash.msbuild",      "discover", "discover.report",  "discover.reclaim",

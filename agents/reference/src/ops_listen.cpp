@@ -46,7 +46,7 @@ nlohmann::json op_close(Agent& agent, Args& args) {
   ServedListener& served = agent.listener_named(name);
   const CloseReport report = served.close(threads);
   // A closed listener is forgotten: closing or naming it again is `unknown_listener`
-  // (docs/agent-protocol.md).
+  // (docs/formats/agent-protocol.md).
   agent.listeners.erase(name);
   return {{"pending_accepts", report.pending_accepts},
           {"unblocked", report.unblocked},

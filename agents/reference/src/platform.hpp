@@ -14,8 +14,8 @@
 
 namespace pipecheck::agent {
 
-// What the agent runs on, as docs/agent-protocol.md names it (a Windows build under Wine says
-// "windows").
+// What the agent runs on, as docs/formats/agent-protocol.md names it (a Windows build under Wine
+// says "windows").
 constexpr std::string_view platform_name() {
 #if defined(_WIN32)
   return "windows";

@@ -17,7 +17,7 @@
 
 namespace pipecheck::agent {
 
-// Lines longer than this break docs/agent-protocol.md (Transport).
+// Lines longer than this break docs/formats/agent-protocol.md (Transport).
 inline constexpr std::size_t kMaxLineBytes = 1024 * 1024;
 
 class ReplyWriter {

@@ -247,7 +247,8 @@ def test_listen_dial_discover(server, client):
     check(0 <= closed["max_unblock_ms"] <= 100, "accepts return within 100 ms (LSN-4): %r" % closed)
     check(closed["endpoint_removed"] and not os.path.exists(path),
           "close removes the endpoint: %r" % closed)
-    # A closed listener is forgotten (docs/agent-protocol.md): closing it again names nothing.
+    # A closed listener is forgotten (docs/formats/agent-protocol.md): closing it again names
+    # nothing.
     check_error(server.request("close", {"listener": "L1", "threads": 2}), "unknown_listener",
                 "close L1 again")
     after = client.ok("dial", {"path": path})

@@ -2,9 +2,9 @@
 // writing, merging and CTRF export.
 //
 // The JSON form ("format": "pipecheck-report", "format_version": 1) is described in
-// reports/README.md and validated by reports/report.schema.json. A ReportWriter rewrites the file
-// atomically (tmp + fsync + rename) after every check, so a crash loses nothing measured; an
-// InterruptFlush marks the run `interrupted` and flushes on SIGINT/SIGTERM.
+// docs/formats/report.md and validated by docs/formats/report.schema.json. A ReportWriter rewrites
+// the file atomically (tmp + fsync + rename) after every check, so a crash loses nothing measured;
+// an InterruptFlush marks the run `interrupted` and flushes on SIGINT/SIGTERM.
 //
 //   pipecheck::harness::ReportWriter writer("out/report.json", pipecheck::harness::current_run_info());
 //   pipecheck::harness::InterruptFlush on_signal(writer);
@@ -168,7 +168,7 @@ class ReportError : public std::runtime_error {
 Report report_from_json(const nlohmann::json& document, std::string_view source);
 Report read_report(const std::filesystem::path& file);
 
-// The JSON Schema of the report (reports/report.schema.json, compiled in).
+// The JSON Schema of the report (docs/formats/report.schema.json, compiled in).
 const nlohmann::json& report_schema();
 // Schema violations of `document`, one line each ("/checks/0/status: ..."); empty when valid.
 std::vector<std::string> validate_report(const nlohmann::json& document);
