@@ -31,7 +31,7 @@ import tempfile
 import time
 import traceback
 
-REPO = pathlib.Path(__file__).resolve().parents[3]
+REPO = pathlib.Path(__file__).resolve().parents[2]
 FIELDS = {"kind": "worker", "version": "17.8", "arch": "*", "salt": "drive"}
 REPLY_TIMEOUT = 30.0
 WIRE_HELLO = "PIPECHECK/1 HELLO "
