@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <random>
 
+#include "embedded_files.hpp"
 #include "pipecheck/harness/json_schema.hpp"
 #include "pipecheck/harness/report.hpp"
 #include "pipecheck/harness/report_build_info.hpp"
@@ -64,7 +65,8 @@ RunInfo current_run_info() {
 }
 
 const nlohmann::json& report_schema() {
-  static const nlohmann::json schema = nlohmann::json::parse(kReportSchemaText);
+  static const nlohmann::json schema =
+      nlohmann::json::parse(detail::embedded_report_schema().front().second);
   return schema;
 }
 
