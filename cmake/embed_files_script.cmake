@@ -1,5 +1,6 @@
 # cmake -DNAME=<function> -DFILES=<a|b|...> -DOUTPUT=<file.cpp> -P embed_files_script.cmake
 # Writes the definition of pipecheck::harness::detail::NAME() (embedded_files.cmake).
+cmake_minimum_required(VERSION 3.25)
 string(REPLACE "|" ";" files "${FILES}")
 set(entries "")
 foreach(file IN LISTS files)

@@ -2,6 +2,7 @@
 # writes OUTPUT, the definition of pipecheck::harness::kGitCommit — `git rev-parse HEAD` of
 # SOURCE_DIR, "unknown" without git — rewritten only when the commit changed, so a new commit
 # relinks the harness without a reconfigure and an unchanged one rebuilds nothing.
+cmake_minimum_required(VERSION 3.25)
 set(commit unknown)
 if(GIT_EXECUTABLE)
   execute_process(COMMAND ${GIT_EXECUTABLE} rev-parse HEAD
