@@ -5,6 +5,7 @@
 #     target pipecheck_report_git_commit (report_git_commit.cmake), so a commit made after
 #     configuring is the one reported.
 set(_pipecheck_reports_dir ${CMAKE_CURRENT_LIST_DIR}/..)
+set(_pipecheck_git_commit_script ${CMAKE_CURRENT_LIST_DIR}/report_git_commit.cmake)  # next to this
 
 function(pipecheck_report_build_info target)
   set(out_dir ${CMAKE_BINARY_DIR}/generated/report_build_info)
@@ -16,7 +17,7 @@ function(pipecheck_report_build_info target)
   set(commit_cpp ${out_dir}/report_git_commit.cpp)
   add_custom_target(pipecheck_report_git_commit
     COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -DGIT_EXECUTABLE=${GIT_EXECUTABLE}
-            -DOUTPUT=${commit_cpp} -P ${_pipecheck_reports_dir}/cmake/report_git_commit.cmake
+            -DOUTPUT=${commit_cpp} -P ${_pipecheck_git_commit_script}
     BYPRODUCTS ${commit_cpp}
     COMMENT "Reading the git commit for reports"
     VERBATIM)
