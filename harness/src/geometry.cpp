@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "embedded_files.hpp"
 #include "pipecheck/harness/agent.hpp"
 #include "pipecheck/harness/json_schema.hpp"
 #include "pipecheck/harness/outside_input.hpp"
@@ -23,21 +24,15 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 
 // ---- loading ---------------------------------------------------------------------------------
 
-const SchemaSet& geometry_schema_for(const std::filesystem::path& geometry_file) {
-  static std::mutex mutex;
-  static std::map<std::filesystem::path, SchemaSet> by_dir;
-  std::filesystem::path schema = geometry_file.parent_path() / "geometry.schema.json";
-  if (!std::filesystem::exists(schema)) {
-    schema = std::filesystem::path(PIPECHECK_SOURCE_DIR) / "docs/formats/geometry.schema.json";
-  }
-  std::lock_guard lock(mutex);
-  auto found = by_dir.find(schema);
-  if (found == by_dir.end()) {
+const SchemaSet& geometry_schema() {
+  static const SchemaSet schema = [] {
     SchemaSet set;
-    set.add_file(schema);
-    found = by_dir.emplace(schema, std::move(set)).first;
-  }
-  return found->second;
+    for (const auto& [name, text] : detail::embedded_geometry_schema()) {
+      set.add(std::string(name), json::parse(text));
+    }
+    return set;
+  }();
+  return schema;
 }
 
 // ---- running ---------------------------------------------------------------------------------
@@ -151,7 +146,7 @@ std::int64_t Geometry::attempts_per_repetition() const {
 
 Geometry parse_geometry(const json& document, const std::filesystem::path& source) {
   const std::string file = source.string();
-  const SchemaSet& schema = geometry_schema_for(source);
+  const SchemaSet& schema = geometry_schema();
   if (auto errors = schema.validate(document, "geometry.schema.json"); !errors.empty()) {
     std::string text = file + ": not a valid geometry (docs/formats/geometry.schema.json):";
     for (const auto& e : errors) text += "\n  " + e.to_string();

@@ -6,6 +6,7 @@
 #include <regex>
 #include <sstream>
 
+#include "embedded_files.hpp"
 #include "pipecheck/harness/outside_input.hpp"
 
 namespace pipecheck::harness {
@@ -409,10 +410,6 @@ std::vector<SchemaViolation> SchemaSet::validate(const nlohmann::json& instance,
   std::vector<SchemaViolation> violations;
   impl_->validate(instance, *schema, document, std::string(base_path), violations);
   return violations;
-}
-
-namespace detail {
-const std::vector<std::pair<std::string_view, std::string_view>>& embedded_protocol_schemas();
 }
 
 const SchemaSet& protocol_schemas() {

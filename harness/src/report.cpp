@@ -4,9 +4,9 @@
 #include <fstream>
 #include <set>
 
+#include "embedded_files.hpp"
 #include "pipecheck/harness/json_schema.hpp"
 #include "pipecheck/harness/outside_input.hpp"
-#include "pipecheck/harness/report_build_info.hpp"
 #include "pipecheck/harness/report_interop.hpp"
 
 namespace pipecheck::harness {
@@ -428,7 +428,8 @@ Report read_report(const std::filesystem::path& file) {
 }
 
 const nlohmann::json& report_schema() {
-  static const nlohmann::json schema = nlohmann::json::parse(kReportSchemaText);
+  static const nlohmann::json schema =
+      nlohmann::json::parse(detail::embedded_report_schema().front().second);
   return schema;
 }
 

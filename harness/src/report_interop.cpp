@@ -23,8 +23,8 @@ InteropMatrix interop_matrix(const Report& report) {
     if (server == c.implementations.end() || client == c.implementations.end()) continue;
     note(matrix.servers, server->second);
     note(matrix.clients, client->second);
-    auto cell = std::find_if(matrix.cells.begin(), matrix.cells.end(), [&](const auto& cell) {
-      return cell.server == server->second && cell.client == client->second;
+    auto cell = std::find_if(matrix.cells.begin(), matrix.cells.end(), [&](const auto& existing) {
+      return existing.server == server->second && existing.client == client->second;
     });
     if (cell == matrix.cells.end())
       cell = matrix.cells.insert(matrix.cells.end(),
