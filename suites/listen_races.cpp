@@ -67,13 +67,13 @@ PIPECHECK_CHECK(ListenRace, ConcurrentListenersOnOneNameExactlyOneWins, "LSN-6",
   PIPECHECK_REQUIRE_CAPABILITIES(*agents.front(), "listen", "close", "dial");
   const long long dead = dead_pid();
   // Made here, not in the threads: scratch_root() creates the check's root on first use.
-  const json live_args = listen_args(::getpid()), dead_args = listen_args(dead);
+  const json live_args = listen_args(suite_pid()), dead_args = listen_args(dead);
   const auto stop_at = Clock::now() + kBudget;
   int rounds = 0, single_wins = 0;
   for (; rounds < kMaxRounds && Clock::now() < stop_at; ++rounds) {
     const int contenders = 2 + rounds % (kContenders - 1);
     const bool dead_name = rounds % 2 == 1;
-    const long long pid = dead_name ? dead : static_cast<long long>(::getpid());
+    const long long pid = dead_name ? dead : static_cast<long long>(suite_pid());
     const json& args = dead_name ? dead_args : live_args;
     std::barrier start(contenders);
     std::vector<std::optional<json>> won(static_cast<std::size_t>(contenders));

@@ -40,7 +40,7 @@ class UnixOnly : public AgentCheck {
     if (agent->platform() == "windows") unix_platform = false;
     return agent;
   }
-  fs::path endpoint_dir(const fs::path& root, uid_t uid = ::geteuid()) {
+  fs::path endpoint_dir(const fs::path& root, uid_t uid = suite_uid()) {
     return root / ("pipecheck-" + std::to_string(uid));
   }
   bool unix_platform = true;
@@ -146,7 +146,7 @@ PIPECHECK_CHECK(UnixOnly, InsecureEndpointDirectoryIsRefused, "SEC-2", "SEC-5") 
 PIPECHECK_CHECK(UnixOnly, PeerOfAnotherUserIsRefused, "SEC-4") {
   auto server = start_unix_agent(agent_options("server"));
   if (!unix_platform) PIPECHECK_SKIP("this variant of SEC-4 runs unix agents");
-  if (::geteuid() != 0) {
+  if (!suite_is_root()) {
     PIPECHECK_SKIP(
         "SEC-4 UNCHECKED: a client of another uid needs root here (an unprivileged user "
         "namespace maps only our own uid without the setuid newuidmap helper, so it gives no "
