@@ -9,10 +9,13 @@
 //   harness_test_agent.exe sleep       sleeps (the grandchild)
 //   harness_test_agent.exe args A B    hello's implementation is "A|B" (argument quoting)
 #include <windows.h>
+//
+#include <shellapi.h>
 
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +24,21 @@ namespace {
 void reply(const nlohmann::json& id, const nlohmann::json& result) {
   std::cout << nlohmann::json{{"id", id}, {"ok", true}, {"result", result}}.dump() << "\n"
             << std::flush;
+}
+
+// The arguments in UTF-8, as a Windows program that takes any text reads them (UTF-16).
+std::vector<std::string> utf8_arguments() {
+  int count = 0;
+  wchar_t** wide = ::CommandLineToArgvW(::GetCommandLineW(), &count);
+  std::vector<std::string> out;
+  for (int i = 0; i < count; ++i) {
+    const int size = ::WideCharToMultiByte(CP_UTF8, 0, wide[i], -1, nullptr, 0, nullptr, nullptr);
+    std::string text(static_cast<std::size_t>(size > 0 ? size - 1 : 0), '\0');
+    ::WideCharToMultiByte(CP_UTF8, 0, wide[i], -1, text.data(), size, nullptr, nullptr);
+    out.push_back(std::move(text));
+  }
+  ::LocalFree(wide);
+  return out;
 }
 
 void start_grandchild() {
@@ -43,7 +61,9 @@ void start_grandchild() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main() {
+  const std::vector<std::string> argv = utf8_arguments();
+  const std::size_t argc = argv.size();
   const std::string mode = argc > 1 ? argv[1] : "good";
   if (mode == "sleep") {
     ::Sleep(INFINITE);
@@ -52,7 +72,7 @@ int main(int argc, char** argv) {
   std::string implementation = "windows-test-agent";
   if (mode == "args") {
     implementation.clear();
-    for (int i = 2; i < argc; ++i) implementation += (i > 2 ? "|" : "") + std::string(argv[i]);
+    for (std::size_t i = 2; i < argc; ++i) implementation += (i > 2 ? "|" : "") + argv[i];
   }
   std::fprintf(stderr, "%s: started\n", mode.c_str());
   std::fflush(stderr);
