@@ -16,8 +16,7 @@
 #include "pipecheck/error.hpp"
 
 // 1: `run` and `report` are built (the harness is linked); 0: a build without the harness (the
-// qemu-user legs' cross builds, the Windows build without PIPECHECK_WINDOWS_HARNESS). Set by
-// cli/CMakeLists.txt.
+// qemu-user legs' cross builds). Set by cli/CMakeLists.txt.
 #ifndef PIPECHECK_CLI_HARNESS
 #error "PIPECHECK_CLI_HARNESS is not defined (cli/CMakeLists.txt sets it to 1 or 0)"
 #endif
@@ -48,9 +47,8 @@ constexpr Command kCommands[] = {
 constexpr std::string_view kHarnessCommands[] = {"run", "report"};
 constexpr std::string_view kWithoutHarness =
     "not in this build: run and report need the harness, and this build has no harness\n"
-    "(it has hash, discover, serve and dial: the qemu-user legs' builds, and the Windows build\n"
-    "without PIPECHECK_WINDOWS_HARNESS). Run them from a build with the harness; see\n"
-    "docs/platforms.md.\n";
+    "(it has hash, discover, serve and dial; the qemu-user legs build impl/ and the CLI only).\n"
+    "Run `pipecheck run` and `pipecheck report` from a native build; see docs/platforms.md.\n";
 #endif
 
 void print_usage(std::ostream& out) {

@@ -4,6 +4,11 @@ with the same statuses. Used by ci/windows-wine to compare the run with the harn
 Windows programs (pipecheck.exe run under Wine) with the Linux-driven run of the same agent.
 
   compare_reports.py LINUX_REPORT WINDOWS_REPORT --known fixtures/windows-host-differences.json
+      [--suites hash,wire --parts DIR]
+
+With --suites (the Windows-host run ran a subset of the Linux-driven run's suites), only the checks
+of those suites are compared: the test suites each one lists in DIR/suite_<name>.tests.txt (its
+--gtest_list_tests output, written by `pipecheck run` into the Linux-driven report's parts folder).
 
 Every difference is printed. A difference listed in --known (id, linux status, windows status,
 reason; explained in docs/windows-leg.md) is expected; any other one fails (exit 1), and so does
@@ -40,20 +45,48 @@ def statuses(report, path):
     return out
 
 
+def test_suites(parts, suites):
+    """The GoogleTest test-suite names ("Wire/Wire.") the suites' test lists name."""
+    prefixes = []
+    for suite in suites:
+        path = f"{parts}/suite_{suite}.tests.txt"
+        try:
+            with open(path, encoding="utf-8") as f:
+                lines = f.read(1 << 20).splitlines()
+        except OSError as e:
+            sys.exit(f"{path}: cannot read the test list of suite {suite}: {e}")
+        found = [line.split("#")[0].strip() for line in lines if line and not line[0].isspace()]
+        if not found:
+            sys.exit(f"{path}: no test suite listed")
+        prefixes += found
+    return prefixes
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("linux")
     parser.add_argument("windows")
     parser.add_argument("--known", help="JSON list of expected differences")
+    parser.add_argument("--suites", help="compare only these suites (comma-separated)")
+    parser.add_argument("--parts", help="the Linux-driven run's parts folder (with --suites)")
     args = parser.parse_args()
     linux, windows = statuses(load(args.linux), args.linux), statuses(load(args.windows), args.windows)
+    prefixes = ("",)
+    if args.suites:
+        if not args.parts:
+            sys.exit("--suites needs --parts (where the suites' test lists are)")
+        prefixes = tuple(test_suites(args.parts, args.suites.split(",")))
+        linux = {k: v for k, v in linux.items() if k.startswith(prefixes)}
+        windows = {k: v for k, v in windows.items() if k.startswith(prefixes)}
+        print(f"comparing the suites {args.suites} (test suites {', '.join(prefixes)})")
     known = {}
     if args.known:
         for i, entry in enumerate(load(args.known).get("differences", [])):
             for field in ("id", "linux", "windows", "reason"):
                 if not isinstance(entry.get(field), str):
                     sys.exit(f"{args.known}: /differences/{i}/{field}: expected a string")
-            known[entry["id"]] = entry
+            if entry["id"].startswith(prefixes):  # outside the compared suites: not stale
+                known[entry["id"]] = entry
     differences = []
     for check_id in sorted(set(linux) | set(windows)):
         a = linux.get(check_id, ("absent", ""))
