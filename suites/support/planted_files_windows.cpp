@@ -1,5 +1,8 @@
 // Windows part of planted_files.hpp: AF_UNIX sockets, fifos, modes and owners are planted only by
 // checks that skip Windows agents first, so reaching this is a defect in a check, said as such.
+// dead_pid() works as on POSIX.
+#include <windows.h>
+
 #include <stdexcept>
 #include <string>
 
@@ -53,7 +56,24 @@ bool can_change_owner() {
   return false;
 }
 std::int64_t dead_pid() {
-  posix_only("fork", "");
+  // A copy of this program, created suspended and terminated before it ran: its PID is free once
+  // the last handle to it is closed (reused only by a process started in the meantime).
+  wchar_t self[MAX_PATH] = {};
+  ::GetModuleFileNameW(nullptr, self, MAX_PATH);
+  std::wstring command = L"\"" + std::wstring(self) + L"\"";
+  STARTUPINFOW startup{};
+  startup.cb = sizeof(startup);
+  PROCESS_INFORMATION child{};
+  if (!::CreateProcessW(self, command.data(), nullptr, nullptr, FALSE,
+                        CREATE_SUSPENDED | CREATE_NO_WINDOW, nullptr, nullptr, &startup, &child)) {
+    throw std::runtime_error("dead_pid: CreateProcessW: Windows error " +
+                             std::to_string(::GetLastError()));
+  }
+  ::TerminateProcess(child.hProcess, 0);
+  ::WaitForSingleObject(child.hProcess, 10'000);
+  ::CloseHandle(child.hThread);
+  ::CloseHandle(child.hProcess);
+  return static_cast<std::int64_t>(child.dwProcessId);
 }
 
 }  // namespace pipecheck::suites
