@@ -32,7 +32,7 @@ namespace harness = pipecheck::harness;
 constexpr std::string_view kUsage =
     "usage: pipecheck report ctrf IN OUT        export IN as CTRF JSON to OUT ('-' = stdout)\n"
     "       pipecheck report merge OUT IN...    combine reports; conflicts are listed (exit 1)\n"
-    "       pipecheck report validate FILE...   check files against reports/report.schema.json\n"
+    "       pipecheck report validate FILE...   check against docs/formats/report.schema.json\n"
     "       pipecheck report summary FILE [--markdown]\n"
     "                                           print the per-suite table and the failures\n"
     "       pipecheck report html OUT.html IN.json... [--baseline OLD.json] [--expect FILE]\n"

@@ -85,7 +85,7 @@ PIPECHECK_CHECK(Close, ConcurrentAndRepeatedCloseTearDownOnce, "LSN-3") {
     EXPECT_EQ(closed.at("unblocked"), closed.at("pending_accepts")) << closed;
     EXPECT_TRUE(closed.value("endpoint_removed", false)) << closed;
     EXPECT_FALSE(endpoint_file_exists(listener));
-    // docs/agent-protocol.md: a closed listener is forgotten, so closing it again names no
+    // docs/formats/agent-protocol.md: a closed listener is forgotten, so closing it again names no
     // listener (LSN-3's idempotence is the concurrent close above).
     json again;
     const auto second =

@@ -1,7 +1,7 @@
 package main
 
-// The agent protocol, version 1 (docs/agent-protocol.md): one JSON request per stdin line, exactly
-// one reply per request on stdout, logs on stderr.
+// The agent protocol, version 1 (docs/formats/agent-protocol.md): one JSON request per stdin line,
+// exactly one reply per request on stdout, logs on stderr.
 
 import (
 	"bufio"

@@ -1,5 +1,5 @@
 // pipecheck agent for Java's java.nio.channels with UnixDomainSocketAddress (JDK 16+), protocol
-// v1 (docs/agent-protocol.md).
+// v1 (docs/formats/agent-protocol.md).
 //
 // Written from docs/spec.md with the JDK only: ServerSocketChannel.open(UNIX).bind(addr, backlog)
 // for listeners, SocketChannel.open(UNIX) + connect for dials, jdk.net.ExtendedSocketOptions

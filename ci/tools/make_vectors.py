@@ -15,7 +15,7 @@ their `user` has (`user_form`: uid on POSIX, sid on Windows; HASH-6).
 
 rejects.json lists inputs that must be refused: profile, fields, the field the error must name
 (`profile` for a bad profile name) and the protocol's error code (`invalid_argument`, the one
-vocabulary of docs/agent-protocol.md). Field values that are not valid
+vocabulary of docs/formats/agent-protocol.md). Field values that are not valid
 UTF-8 cannot be JSON strings; they are written as {"hex": "..."} holding the raw bytes.
 """
 

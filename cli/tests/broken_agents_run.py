@@ -16,8 +16,7 @@ RUN_BOUND_S = 240  # the hanging agent costs one request timeout per check
 def main():
     args = arguments()
     checks = Checks()
-    registry = os.path.join(args.fixtures, os.pardir, "harness", "tests", "data",
-                            "broken-impls.json")
+    registry = os.path.join(args.fixtures, os.pardir, "testing", "doubles", "broken-impls.json")
     with tempfile.TemporaryDirectory(prefix="pc-broken-") as scratch:
         report_file = os.path.join(scratch, "broken.json")
         run = subprocess.run(

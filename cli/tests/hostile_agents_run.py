@@ -63,8 +63,7 @@ def kill_leftovers(pids):
 def write_registry(args, scratch, pidfile):
     with open(os.path.join(args.fixtures, "impls.json"), encoding="utf-8") as f:
         reference = [i for i in json.load(f)["implementations"] if i["name"] == "reference"]
-    broken_agent = os.path.join(args.fixtures, os.pardir, "harness", "agents", "broken",
-                                "broken_agent.py")
+    broken_agent = os.path.join(args.fixtures, os.pardir, "testing", "doubles", "broken_agent.py")
     capabilities = ["hash.pipecheck", "hash.msbuild", "discover", "listen", "listen.queue_size",
                     "dial", "dial.retry", "dial.threads", "dial.barrier", "close", "counters"]
     entries = reference + [{
@@ -146,13 +145,13 @@ def suite_run_directly(args, checks, scratch):
 
 
 def orphans_reaped(args, checks, scratch):
-    here = os.path.dirname(os.path.abspath(__file__))
+    doubles = os.path.join(os.path.abspath(args.fixtures), os.pardir, "testing", "doubles")
     build_dir = os.path.join(scratch, "build")
     os.makedirs(os.path.join(build_dir, "suites"))
     with open(os.path.join(build_dir, "suites", "manifest.json"), "w", encoding="utf-8") as f:
         json.dump({"format": "pipecheck-suite-manifest",
                    "suites": [{"name": "orphaning",
-                               "executable": os.path.join(here, "orphaning_suite.py"),
+                               "executable": os.path.join(doubles, "orphaning_suite.py"),
                                "timeout_s": 60}]}, f)
     pidfile = os.path.join(scratch, "orphans.pids")
     env = dict(os.environ, ORPHANING_SUITE_PIDS=pidfile)

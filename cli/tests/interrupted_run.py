@@ -28,14 +28,14 @@ def gone(pid):
 def main():
     args = arguments()
     checks = Checks()
-    here = os.path.dirname(os.path.abspath(__file__))
+    doubles = os.path.join(os.path.abspath(args.fixtures), os.pardir, "testing", "doubles")
     with tempfile.TemporaryDirectory(prefix="pc-interrupt-") as scratch:
         build_dir = os.path.join(scratch, "build")
         os.makedirs(os.path.join(build_dir, "suites"))
         with open(os.path.join(build_dir, "suites", "manifest.json"), "w") as f:
             json.dump({"format": "pipecheck-suite-manifest",
                        "suites": [{"name": "hanging",
-                                   "executable": os.path.join(here, "hanging_suite.py"),
+                                   "executable": os.path.join(doubles, "hanging_suite.py"),
                                    "timeout_s": 600}]}, f)
         pids_file = os.path.join(scratch, "pids")
         report_file = os.path.join(scratch, "report.json")

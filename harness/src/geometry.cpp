@@ -27,8 +27,7 @@ const SchemaSet& geometry_schema_for(const std::filesystem::path& geometry_file)
   static std::map<std::filesystem::path, SchemaSet> by_dir;
   std::filesystem::path schema = geometry_file.parent_path() / "geometry.schema.json";
   if (!std::filesystem::exists(schema)) {
-    schema =
-        std::filesystem::path(PIPECHECK_SOURCE_DIR) / "fixtures/geometries/geometry.schema.json";
+    schema = std::filesystem::path(PIPECHECK_SOURCE_DIR) / "docs/formats/geometry.schema.json";
   }
   std::lock_guard lock(mutex);
   auto found = by_dir.find(schema);
@@ -153,7 +152,7 @@ Geometry parse_geometry(const json& document, const std::filesystem::path& sourc
   const std::string file = source.string();
   const SchemaSet& schema = geometry_schema_for(source);
   if (auto errors = schema.validate(document, "geometry.schema.json"); !errors.empty()) {
-    std::string text = file + ": not a valid geometry (fixtures/geometries/geometry.schema.json):";
+    std::string text = file + ": not a valid geometry (docs/formats/geometry.schema.json):";
     for (const auto& e : errors) text += "\n  " + e.to_string();
     throw GeometryError(text);
   }

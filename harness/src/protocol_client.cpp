@@ -76,7 +76,7 @@ nlohmann::json ProtocolClient::request(std::string_view op, nlohmann::json args,
         break;
     }
 
-    // Replies are UTF-8 JSON (docs/agent-protocol.md); anything else is the agent's fault.
+    // Replies are UTF-8 JSON (docs/formats/agent-protocol.md); anything else is the agent's fault.
     if (const auto offset = invalid_utf8_at(event.text)) {
       char byte[8];
       std::snprintf(byte, sizeof byte, "0x%02x", static_cast<unsigned char>(event.text[*offset]));

@@ -420,7 +420,7 @@ Report read_report(const std::filesystem::path& file) {
   }
   const auto violations = validate_report(document);
   if (!violations.empty()) {
-    std::string message = file.string() + ": does not match reports/report.schema.json:";
+    std::string message = file.string() + ": does not match docs/formats/report.schema.json:";
     for (const auto& v : violations) message += "\n  " + v;
     throw ReportError(message);
   }

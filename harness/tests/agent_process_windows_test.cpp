@@ -159,7 +159,7 @@ TEST(WindowsAgentProcess, NodeScriptAgentStartsByBareName) {
   }();
   ::SetEnvironmentVariableW(L"PATH", (node.parent_path().wstring() + L";" + old_path).c_str());
   const std::filesystem::path script =
-      std::filesystem::path(PIPECHECK_SOURCE_DIR "/harness/agents/node/agent.js").make_preferred();
+      std::filesystem::path(PIPECHECK_SOURCE_DIR "/agents/node/agent.js").make_preferred();
   AgentSpec spec{.name = "node", .command = {"node", script.string()}};
   auto started = Agent::start(spec, Deadline::after(60s));
   ::SetEnvironmentVariableW(L"PATH", old_path.c_str());

@@ -14,8 +14,8 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-const std::string kFakeAgent = std::string(PIPECHECK_HARNESS_TEST_DATA) + "/fake_agent.py";
-const std::string kBrokenAgent = std::string(PIPECHECK_BROKEN_AGENTS) + "/broken_agent.py";
+const std::string kFakeAgent = std::string(PIPECHECK_TEST_DOUBLES) + "/fake_agent.py";
+const std::string kBrokenAgent = std::string(PIPECHECK_TEST_DOUBLES) + "/broken_agent.py";
 
 bool process_exists(std::int64_t pid) {
   return ::kill(static_cast<pid_t>(pid), 0) == 0;

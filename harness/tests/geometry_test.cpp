@@ -61,7 +61,7 @@ std::vector<int> processes_with(const std::string& marker) {
 Implementation fake(const std::string& marker, std::map<std::string, std::string> env = {}) {
   Implementation impl;
   impl.name = "fake";
-  impl.command = {"python3", "-S", (kData / "fake_agent.py").string(), marker};
+  impl.command = {"python3", "-S", std::string(PIPECHECK_TEST_DOUBLES) + "/fake_agent.py", marker};
   impl.env = std::move(env);
   return impl;
 }
@@ -146,7 +146,7 @@ TEST(RunGeometry, CrashingClientBecomesAnErrorEntryWhileTheRestCompletes) {
   const std::string marker = "pc-marker-crash-" + std::to_string(::getpid());
   Implementation crash;
   crash.name = "broken";
-  crash.command = {"python3", std::string(PIPECHECK_BROKEN_AGENTS) + "/broken_agent.py", "crash",
+  crash.command = {"python3", std::string(PIPECHECK_TEST_DOUBLES) + "/broken_agent.py", "crash",
                    marker};
   Geometry g = small_geometry(1, 2);
   // One crashing client, one hanging client: both become errors; the fake server is unaffected.
@@ -194,7 +194,7 @@ TEST(RunGeometry, SixtyFourAgentsStartAndExitWithinABound) {
 // same build tree (the suites run every geometry; this checks the harness side end to end).
 TEST(RunGeometry, ReferenceAgentProjectGeometries) {
   const std::filesystem::path agent =
-      std::filesystem::path(PIPECHECK_BUILD_DIR) / "harness/agents/reference/pipecheck-agent";
+      std::filesystem::path(PIPECHECK_BUILD_DIR) / "agents/reference/pipecheck-agent";
   if (!std::filesystem::exists(agent)) GTEST_SKIP() << agent << " is not built";
   Implementation reference;
   reference.name = "reference";

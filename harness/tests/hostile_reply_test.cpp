@@ -76,7 +76,7 @@ TEST(HostileReply, InvalidUtf8InStderrAndDetailsIsEscaped) {
 }
 
 // The same replies from real agent processes: `error` material with the stderr tail.
-const std::string kBrokenAgent = std::string(PIPECHECK_BROKEN_AGENTS) + "/broken_agent.py";
+const std::string kBrokenAgent = std::string(PIPECHECK_TEST_DOUBLES) + "/broken_agent.py";
 
 AgentFailure failure_of_broken(const std::string& mode) {
   auto agent =

@@ -30,9 +30,8 @@ TEST(Registry, ProjectRegistryLoadsWithPlaceholdersExpanded) {
   EXPECT_THAT(registry.names(), ElementsAre("reference", "node", "python", "go-net", "java-nio",
                                             "reference-windows", "node-windows"));
   EXPECT_THAT(registry.find("reference")->command,
-              ElementsAre("/build/harness/agents/reference/pipecheck-agent"));
-  EXPECT_THAT(registry.find("node")->command,
-              ElementsAre("node", "/src/harness/agents/node/agent.js"));
+              ElementsAre("/build/agents/reference/pipecheck-agent"));
+  EXPECT_THAT(registry.find("node")->command, ElementsAre("node", "/src/agents/node/agent.js"));
   EXPECT_THAT(default_registry_vars(), ::testing::Contains(::testing::Key("WINE")));
 }
 
@@ -44,7 +43,8 @@ TEST(Registry, BadFilesNameFilePathAndExpectation) {
   EXPECT_THAT(typo, HasSubstr("/implementations/0/command/0: unknown placeholder ${BUILD_DIRR}"));
   EXPECT_THAT(typo, HasSubstr("known: ${BUILD_DIR}"));
   EXPECT_THAT(load_error(kData / "missing.json"), HasSubstr("missing.json: cannot open"));
-  EXPECT_THAT(load_error(kData / "fake_agent.py"), HasSubstr("fake_agent.py: not valid JSON"));
+  EXPECT_THAT(load_error(std::filesystem::path(PIPECHECK_TEST_DOUBLES) / "fake_agent.py"),
+              HasSubstr("fake_agent.py: not valid JSON"));
 }
 
 TEST(Registry, WineEntryIsUnavailableWithoutWine) {

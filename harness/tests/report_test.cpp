@@ -82,7 +82,7 @@ void expect_schema_valid(const json& document) {
   const auto violations = validate_report(document);
   std::string text;
   for (const auto& v : violations) text += "\n  " + v;
-  EXPECT_TRUE(violations.empty()) << "report breaks reports/report.schema.json:" << text;
+  EXPECT_TRUE(violations.empty()) << "report breaks docs/formats/report.schema.json:" << text;
 }
 
 Check make_check(std::string id, std::vector<std::string> requirements, Status status,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs the Python agent (harness/agents/python/agent.py) with one mutant applied.
+"""Runs the Python agent (agents/python/agent.py) with one mutant applied.
 
 A mutant is a module in catalog/ with an `apply(agent)` function that patches exactly one
 semantic fault into the agent module (see README.md). `baseline` applies nothing: it is the
@@ -13,7 +13,7 @@ import pathlib
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
-AGENT = HERE.parent.parent / "harness" / "agents" / "python" / "agent.py"
+AGENT = HERE.parent.parent / "agents" / "python" / "agent.py"
 
 
 def load(path, name):

@@ -47,7 +47,7 @@ class AgentFailure : public std::runtime_error {
     signaled,            // the agent was killed by a signal (signal) before replying
     stdout_closed,       // the agent closed stdout without exiting
     protocol_violation,  // a line that is not a JSON object, a wrong id, a line > 1 MiB
-    schema_violation,    // a JSON reply that breaks docs/agent-protocol/*.schema.json
+    schema_violation,    // a JSON reply that breaks docs/formats/agent-protocol/*.schema.json
     incompatible,        // hello said a protocol other than 1
     dead,                // an earlier failure killed this agent
   };

@@ -79,7 +79,7 @@ struct Geometry {
   std::int64_t attempts_per_repetition() const;
 };
 
-// A geometry file that breaks fixtures/geometries/geometry.schema.json or a rule beyond it; the
+// A geometry file that breaks docs/formats/geometry.schema.json or a rule beyond it; the
 // message names the file, the JSON path and what was expected.
 class GeometryError : public std::runtime_error {
  public:

@@ -2,7 +2,7 @@
 // errors name the JSON path and the rule broken.
 //
 //   pipecheck::harness::SchemaSet schemas;
-//   schemas.add_file("docs/agent-protocol/dial.schema.json");
+//   schemas.add_file("docs/formats/agent-protocol/dial.schema.json");
 //   auto errors = schemas.validate(reply, "dial.schema.json#/$defs/result");
 //   for (const auto& e : errors) std::cerr << e.to_string() << "\n";
 //   // -> "/outcomes/busy: expected integer >= 0, got -1"
@@ -71,7 +71,8 @@ class SchemaSet {
   std::unique_ptr<Impl> impl_;
 };
 
-// The agent protocol schemas (docs/agent-protocol/*.schema.json), compiled into the harness.
+// The agent protocol schemas (docs/formats/agent-protocol/*.schema.json), compiled into the
+// harness.
 const SchemaSet& protocol_schemas();
 
 }  // namespace pipecheck::harness

@@ -9,7 +9,7 @@
 // File format (validated before anything starts; errors name the file, the JSON path, and what
 // was expected):
 //   {"implementations": [{"name": "reference", "description": "...",
-//     "command": ["${BUILD_DIR}/harness/agents/reference/pipecheck-agent"],
+//     "command": ["${BUILD_DIR}/agents/reference/pipecheck-agent"],
 //     "platforms": ["linux"], "capabilities": ["listen", "dial"], "env": {"K": "V"}}]}
 // Placeholders ${NAME} in command and env values are expanded from the vars map; an unknown
 // placeholder is an error. An entry using a variable whose value is empty (e.g. ${WINE} on a

@@ -1,7 +1,7 @@
 // pipecheck/harness/report.hpp — the pipecheck report: the model and its JSON form.
 //
 // The JSON form ("format": "pipecheck-report", "format_version": 2) is described in
-// reports/README.md and validated by reports/report.schema.json. This header has no process,
+// docs/formats/report.md and validated by docs/formats/report.schema.json. This header has no process,
 // agent or GoogleTest dependency: what works with reports lives beside it, one concern a header:
 //   report_interop.hpp  the interop matrix derived from the checks
 //   report_merge.hpp    merging reports of several runs (conflicts)
@@ -155,7 +155,7 @@ class ReportError : public std::runtime_error {
 Report report_from_json(const nlohmann::json& document, std::string_view source);
 Report read_report(const std::filesystem::path& file);
 
-// The JSON Schema of the report (reports/report.schema.json, compiled in).
+// The JSON Schema of the report (docs/formats/report.schema.json, compiled in).
 const nlohmann::json& report_schema();
 // Schema violations of `document`, one line each ("/checks/0/status: ..."); empty when valid.
 std::vector<std::string> validate_report(const nlohmann::json& document);

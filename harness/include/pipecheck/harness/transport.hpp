@@ -16,7 +16,7 @@
 
 namespace pipecheck::harness {
 
-// The longest line an agent may write (docs/agent-protocol.md: at most 1 MiB per line).
+// The longest line an agent may write (docs/formats/agent-protocol.md: at most 1 MiB per line).
 inline constexpr std::size_t kMaxLineBytes = std::size_t{1} << 20;
 
 struct LineEvent {
