@@ -29,7 +29,11 @@
 #include <string>
 #include <vector>
 
+#ifdef _WIN32
+#include <io.h>
+#else
 #include <unistd.h>
+#endif
 
 #include "commands.hpp"
 #include "options.hpp"
@@ -74,11 +78,15 @@ std::vector<std::string> split_list(const std::string& text) {
 
 // 128 + the signal number, as a shell reports a command its signal ended.
 int interrupted_exit_code(const std::string& signal_name) {
-  static const std::map<std::string, int> kExitCodes = {{"SIGHUP", 128 + SIGHUP},
-                                                        {"SIGINT", 128 + SIGINT},
-                                                        {"SIGQUIT", 128 + SIGQUIT},
-                                                        {"SIGUSR1", 128 + SIGUSR1},
-                                                        {"SIGTERM", 128 + SIGTERM}};
+  // On Windows the stop is a console event (CTRL_C, CTRL_BREAK, CTRL_CLOSE): 130, as for Ctrl-C.
+  static const std::map<std::string, int> kExitCodes = {
+#ifndef _WIN32
+      {"SIGHUP", 128 + SIGHUP},
+      {"SIGQUIT", 128 + SIGQUIT},
+      {"SIGUSR1", 128 + SIGUSR1},
+#endif
+      {"SIGINT", 128 + SIGINT},
+      {"SIGTERM", 128 + SIGTERM}};
   const auto code = kExitCodes.find(signal_name);
   return code == kExitCodes.end() ? 130 : code->second;
 }
@@ -105,7 +113,11 @@ int cmd_run(const std::vector<std::string>& args) {
 
   // --registry reaches the suites through the environment they inherit.
   if (const auto registry_option = options.value("registry"))
+#ifdef _WIN32
+    _putenv_s("PIPECHECK_REGISTRY", fs::absolute(*registry_option).string().c_str());
+#else
     setenv("PIPECHECK_REGISTRY", fs::absolute(*registry_option).string().c_str(), 1);
+#endif
   const auto vars = harness::default_registry_vars();
   const fs::path registry_file = harness::registry_path(vars);
   try {
@@ -153,7 +165,12 @@ int cmd_run(const std::vector<std::string>& args) {
   run_options.report_file = options.value_or("report", "pipecheck-report.json");
   ProcessSuiteLauncher launcher;
   StopSignalSource stop;
-  RunProgress progress(std::cout, isatty(STDOUT_FILENO) != 0);
+#ifdef _WIN32
+  const bool terminal = _isatty(_fileno(stdout)) != 0;
+#else
+  const bool terminal = isatty(STDOUT_FILENO) != 0;
+#endif
+  RunProgress progress(std::cout, terminal);
   const harness::SuiteRunResult result =
       harness::run_suites(suites, run_options, launcher, stop, progress);
 

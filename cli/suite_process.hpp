@@ -2,8 +2,8 @@
 //
 // The suite runs in a process group of its own (with the default signal mask and dispositions),
 // so that stopping it also stops the agents it started; once it has exited, leftovers are killed
-// and, on Linux, reaped (the caller becomes their child subreaper). POSIX only, like
-// `pipecheck run`: the Windows build of the CLI has no harness (cli/CMakeLists.txt).
+// and, on Linux, reaped (the caller becomes their child subreaper). On Windows the suite runs in a
+// Job object that kills everything in it (suite_process_windows.cpp).
 //
 //   SuiteProcess suite("build/ci/suites/suite_hash", {}, log_file);
 //   while (!suite.exited()) { ...; if (late) suite.request_exit(); }

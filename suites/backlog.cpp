@@ -2,7 +2,6 @@
 // agent processes (busy rate, latency percentiles and accepts/s go to the report; a geometry's
 // `expect` bounds are asserted), queue size honoured with nobody accepting, concurrent accepts,
 // connect-and-leave clients, and dial outcomes bounded by their timeout.
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>

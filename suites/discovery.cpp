@@ -67,7 +67,7 @@ class Discovery : public AgentCheck {
     args["pid"] = pid;
     return client->call("hash", args).at("name");
   }
-  fs::path directory() { return scratch_root() / ("pipecheck-" + std::to_string(::geteuid())); }
+  fs::path directory() { return scratch_root() / ("pipecheck-" + std::to_string(suite_uid())); }
   bool unix_agents() const {
     return server->platform() != "windows" && client->platform() != "windows";
   }
@@ -84,7 +84,7 @@ PIPECHECK_CHECK(Discovery, FindsExactlyTheLiveEndpointsOfItsHash, "DISC-1", "DIS
 
   // Also live and ours: a listening socket the suite bound under its own pid. Discovery must
   // return it without connecting to it (DISC-1).
-  PlantedSocket suite_endpoint = plant_socket(directory() / name_for(::getpid()), true);
+  PlantedSocket suite_endpoint = plant_socket(directory() / name_for(suite_pid()), true);
   // Other hashes and prefixes, named with live PIDs, listening: never reported.
   json other_fields = check_fields();
   other_fields["salt"] = other_fields["salt"].get<std::string>() + "-other";
@@ -93,11 +93,11 @@ PIPECHECK_CHECK(Discovery, FindsExactlyTheLiveEndpointsOfItsHash, "DISC-1", "DIS
   const std::string other_hash_name = client->call("hash", other_args).at("name");
   PlantedSocket other_hash = plant_socket(directory() / other_hash_name, true);
   const std::string hash = client->call("hash", handshake()).at("hash");
-  const std::string other_prefix_name = "pipechecks-" + hash + "-" + std::to_string(::getpid());
+  const std::string other_prefix_name = "pipechecks-" + hash + "-" + std::to_string(suite_pid());
   PlantedSocket other_prefix = plant_socket(directory() / other_prefix_name, true);
 
   const Found found = discover(*client, handshake());
-  std::vector<long long> expected{server->pid(), ::getpid()};
+  std::vector<long long> expected{server->pid(), suite_pid()};
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(found.live_pids, expected) << "live endpoints, sorted by pid: " << found.raw.dump();
   EXPECT_TRUE(found.live_names.count(listener.at("name")));
@@ -119,7 +119,7 @@ PIPECHECK_CHECK(Discovery, NonSocketsAreReportedAndSymlinksNeverFollowed, "DISC-
   if (!unix_agents()) PIPECHECK_SKIP("DISC-4 is unix-only");
   const json listener = listen_on(*server);
   const fs::path live_socket = listener.at("path").get<std::string>();
-  const fs::path entry = directory() / name_for(::getpid());
+  const fs::path entry = directory() / name_for(suite_pid());
   const fs::path outside = scratch_root() / "outside-target";
   plant_regular_file(outside);
 
@@ -154,8 +154,8 @@ PIPECHECK_CHECK(Discovery, ForeignSocketsAreNeverReturnedOrRemoved, "DISC-5", "D
     PIPECHECK_SKIP("planting a socket owned by another uid needs root (lchown)");
   }
   fs::create_directories(directory());
-  ::chmod(directory().c_str(), 0700);
-  const fs::path live_foreign = directory() / name_for(::getpid());
+  change_mode(directory(), 0700);
+  const fs::path live_foreign = directory() / name_for(suite_pid());
   PlantedSocket foreign = plant_socket(live_foreign, true);
   change_owner(live_foreign, 65534, 65534);
   const fs::path dead_foreign = directory() / name_for(dead_pid());

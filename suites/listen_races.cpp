@@ -3,9 +3,6 @@
 // while a listener comes and goes. Exactly one listener wins each round, and no live socket is
 // ever deleted (LSN-6, DISC-7, SEC-5). Rounds vary the contenders, their order and the PID in the
 // name; each check is bounded by a time budget.
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <barrier>
 #include <chrono>
@@ -17,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "support/check_support.hpp"
+#include "support/planted_files.hpp"  // dead_pid()
 
 namespace pipecheck::suites {
 namespace {
@@ -29,15 +27,6 @@ constexpr int kMaxRounds = 60;
 constexpr int kMinimumRounds = 10;  // fewer within the budget is a failure
 constexpr int kContenders = 3;      // listening agents (processes)
 constexpr int kReclaimers = 2;      // discover --reclaim agents (processes)
-
-// A PID that is certainly not running: a child that has exited and been reaped.
-long long dead_pid() {
-  const pid_t child = ::fork();
-  if (child == 0) ::_exit(0);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  return child;
-}
 
 class ListenRace : public AgentCheck {
  protected:
@@ -67,13 +56,13 @@ PIPECHECK_CHECK(ListenRace, ConcurrentListenersOnOneNameExactlyOneWins, "LSN-6",
   PIPECHECK_REQUIRE_CAPABILITIES(*agents.front(), "listen", "close", "dial");
   const long long dead = dead_pid();
   // Made here, not in the threads: scratch_root() creates the check's root on first use.
-  const json live_args = listen_args(::getpid()), dead_args = listen_args(dead);
+  const json live_args = listen_args(suite_pid()), dead_args = listen_args(dead);
   const auto stop_at = Clock::now() + kBudget;
   int rounds = 0, single_wins = 0;
   for (; rounds < kMaxRounds && Clock::now() < stop_at; ++rounds) {
     const int contenders = 2 + rounds % (kContenders - 1);
     const bool dead_name = rounds % 2 == 1;
-    const long long pid = dead_name ? dead : static_cast<long long>(::getpid());
+    const long long pid = dead_name ? dead : static_cast<long long>(suite_pid());
     const json& args = dead_name ? dead_args : live_args;
     std::barrier start(contenders);
     std::vector<std::optional<json>> won(static_cast<std::size_t>(contenders));

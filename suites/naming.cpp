@@ -26,7 +26,7 @@ namespace fs = std::filesystem;
 class Naming : public AgentCheck {};
 
 std::string uid_text() {
-  return std::to_string(::geteuid());
+  return std::to_string(suite_uid());
 }
 
 json hash_with(SuiteAgent& agent, json args, long long pid) {
@@ -192,7 +192,8 @@ PIPECHECK_CHECK(Naming, DirectoryEntriesAreParsedStrictly, "NAME-4", "DISC-3") {
   const json args = handshake_args(fields, scratch_root(), "pipecheck", prefix);
   ASSERT_EQ(agent->call("hash", args).at("hash"), hash) << "fixture hash is not pc-001's";
   const fs::path directory = scratch_root() / (prefix + "-" + uid_text());
-  ::mkdir(directory.c_str(), 0700);
+  fs::create_directory(directory);
+  change_mode(directory, 0700);
 
   std::vector<PlantedSocket> planted;
   std::map<std::string, long long> must_parse;
@@ -219,7 +220,7 @@ PIPECHECK_CHECK(Naming, DirectoryEntriesAreParsedStrictly, "NAME-4", "DISC-3") {
   std::set<std::string> live;
   for (const json& endpoint : found.at("live")) live.insert(endpoint.at("name"));
   for (const auto& [name, pid] : must_parse) {
-    const bool alive = ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+    const bool alive = pid_alive(pid);
     if (alive) {
       EXPECT_TRUE(live.count(name) || reason_of[name] == "stale")
           << name << " (pid " << pid << " alive) should parse";

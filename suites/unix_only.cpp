@@ -1,11 +1,6 @@
 // Unix-only behaviour (label `unix`): endpoint directory and socket modes, refusal of insecure
 // endpoint directories, peer-credential checks against another uid, and how a full backlog is
 // reported (EAGAIN on Linux; ECONNREFUSED on BSD/macOS). Skipped with the reason on Windows agents.
-#include <poll.h>
-#include <sys/inotify.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -23,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "support/check_support.hpp"
+#include "support/creation_watch.hpp"
 #include "support/planted_files.hpp"
 #include "support/suite_listener.hpp"
 
@@ -31,7 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr uid_t kNobody = 65534;
+constexpr std::uint32_t kNobody = 65534;
 
 class UnixOnly : public AgentCheck {
  protected:
@@ -40,16 +36,14 @@ class UnixOnly : public AgentCheck {
     if (agent->platform() == "windows") unix_platform = false;
     return agent;
   }
-  fs::path endpoint_dir(const fs::path& root, uid_t uid = ::geteuid()) {
+  fs::path endpoint_dir(const fs::path& root, std::uint32_t uid = suite_uid()) {
     return root / ("pipecheck-" + std::to_string(uid));
   }
   bool unix_platform = true;
 };
 
-mode_t mode_of(const fs::path& path) {
-  struct stat info {};
-  if (::lstat(path.c_str(), &info) != 0) return 0;
-  return info.st_mode & 07777;
+std::uint32_t mode_of(const fs::path& path) {
+  return file_mode(path);
 }
 
 // The directory is created 0700 and the socket is 0600, whatever the umask.
@@ -146,7 +140,7 @@ PIPECHECK_CHECK(UnixOnly, InsecureEndpointDirectoryIsRefused, "SEC-2", "SEC-5") 
 PIPECHECK_CHECK(UnixOnly, PeerOfAnotherUserIsRefused, "SEC-4") {
   auto server = start_unix_agent(agent_options("server"));
   if (!unix_platform) PIPECHECK_SKIP("this variant of SEC-4 runs unix agents");
-  if (::geteuid() != 0) {
+  if (!suite_is_root()) {
     PIPECHECK_SKIP(
         "SEC-4 UNCHECKED: a client of another uid needs root here (an unprivileged user "
         "namespace maps only our own uid without the setuid newuidmap helper, so it gives no "
@@ -383,41 +377,16 @@ PIPECHECK_CHECK(UnixOnly, SocketIsNeverWiderThan0600, "SEC-3") {
   const json args = handshake_args(check_fields(), scratch_root());
   server->call("close", {{"listener", server->call("listen", args).at("listener")}});
   const fs::path dir = endpoint_dir(scratch_root());
-  const int watch = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-  ASSERT_GE(watch, 0) << "inotify_init1: " << std::strerror(errno);
-  ASSERT_GE(::inotify_add_watch(watch, dir.c_str(), IN_CREATE), 0) << std::strerror(errno);
-  std::atomic<bool> stop{false};
-  std::vector<mode_t> seen;
-  std::thread watcher([&] {
-    alignas(inotify_event) char buffer[4096];
-    while (!stop) {
-      pollfd ready{watch, POLLIN, 0};
-      if (::poll(&ready, 1, 50) <= 0) continue;
-      const ssize_t n = ::read(watch, buffer, sizeof(buffer));
-      for (ssize_t at = 0; at < n;) {
-        const auto* event = reinterpret_cast<const inotify_event*>(buffer + at);
-        if (event->len > 0) {
-          struct stat info {};
-          if (::lstat((dir / event->name).c_str(), &info) == 0) {
-            seen.push_back(info.st_mode & 07777);
-          }
-        }
-        at += ssize_t(sizeof(inotify_event) + event->len);
-      }
+  constexpr int kListens = 60;
+  const std::vector<std::uint32_t> seen = modes_of_new_entries(dir, [&] {
+    for (int i = 0; i < kListens; ++i) {
+      const json listener = server->call("listen", args);
+      server->call("close", {{"listener", listener.at("listener")}});
     }
   });
-  constexpr int kListens = 60;
-  for (int i = 0; i < kListens; ++i) {
-    const json listener = server->call("listen", args);
-    server->call("close", {{"listener", listener.at("listener")}});
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  stop = true;
-  watcher.join();
-  ::close(watch);
   harness::measure("creations_seen", double(seen.size()));
   EXPECT_GE(seen.size(), std::size_t(kListens / 2)) << "the watch saw too few sockets appear";
-  for (const mode_t mode : seen) {
+  for (const std::uint32_t mode : seen) {
     EXPECT_EQ(mode & 0177, 0u) << "a socket was visible with mode 0" << std::oct << mode;
     if (mode & 0177) break;
   }

@@ -1,11 +1,6 @@
 // Connection handshake (label `wire`): the client's hello line, the server's ACCEPT / REJECT
 // answer, and that a mismatch, a silent peer or a malformed line fails on both sides within the
 // read bound instead of hanging. The suite plays the other side itself over a plain AF_UNIX socket.
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -21,6 +16,7 @@
 
 #include "support/check_support.hpp"
 #include "support/suite_listener.hpp"
+#include "support/wire_peer.hpp"
 
 namespace pipecheck::suites {
 namespace {
@@ -30,99 +26,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kReadBound = std::chrono::milliseconds(2000);  // WIRE-3 default
 constexpr auto kSlack = std::chrono::milliseconds(500);       // scheduling on a loaded machine
-
-// A connected stream socket the suite reads and writes with deadlines.
-class Stream {
- public:
-  explicit Stream(int fd) : fd_(fd) {}
-  Stream(Stream&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  ~Stream() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
-  static Stream connect_to(const fs::path& path) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-      throw std::runtime_error("connect(" + path.string() + "): " + std::strerror(errno));
-    }
-    return Stream(fd);
-  }
-
-  void write(const std::string& bytes) {
-    if (::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) != ssize_t(bytes.size())) {
-      throw std::runtime_error(std::string("send: ") + std::strerror(errno));
-    }
-  }
-
-  // Bytes up to and including '\n'; nullopt (with `eof` set when the peer closed) otherwise.
-  std::optional<std::string> read_line(Clock::duration bound, bool* eof = nullptr) {
-    const auto deadline = Clock::now() + bound;
-    std::string line;
-    while (line.size() < 4096) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      pollfd ready{fd_, POLLIN, 0};
-      if (::poll(&ready, 1, int(left.count())) <= 0) continue;
-      char c = 0;
-      const ssize_t n = ::recv(fd_, &c, 1, 0);
-      if (n <= 0) {
-        if (eof) *eof = true;
-        return std::nullopt;
-      }
-      line += c;
-      if (c == '\n') return line;
-    }
-    return std::nullopt;
-  }
-
-  // True when the peer closes within `bound` (any bytes before that are skipped).
-  bool closed_within(Clock::duration bound) {
-    bool eof = false;
-    const auto deadline = Clock::now() + bound;
-    while (!eof && Clock::now() < deadline) read_line(deadline - Clock::now(), &eof);
-    return eof;
-  }
-
- private:
-  int fd_;
-};
-
-// A listening socket with its descriptor, for the server side of these checks.
-struct SuiteServer {
-  int fd = -1;
-  fs::path path;
-  ~SuiteServer() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-std::unique_ptr<SuiteServer> suite_server(const fs::path& path) {
-  auto server = std::make_unique<SuiteServer>();
-  server->path = path;
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-  server->fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (server->fd < 0 ||
-      ::bind(server->fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      ::listen(server->fd, 4) != 0) {
-    throw std::runtime_error("listen on " + path.string() + ": " + std::strerror(errno));
-  }
-  return server;
-}
-
-std::optional<Stream> accept_within(SuiteServer& server, Clock::duration bound) {
-  pollfd ready{server.fd, POLLIN, 0};
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(bound).count();
-  if (::poll(&ready, 1, int(ms)) <= 0) return std::nullopt;
-  const int client = ::accept4(server.fd, nullptr, nullptr, SOCK_CLOEXEC);
-  if (client < 0) return std::nullopt;
-  return Stream(client);
-}
 
 class Wire : public AgentCheck {
  protected:

@@ -43,8 +43,17 @@ def host_arch():
 
 def run(command, *args, env=None):
     """Runs `command` (args.command) with `args` to completion (bounded); the CompletedProcess
-    (bytes)."""
-    return subprocess.run([*command, *args], capture_output=True, timeout=RUN_TIMEOUT_S, env=env)
+    (bytes). stdin is /dev/null: none of these commands reads it, and an inherited stdin differs
+    between ctest (which hands every test its own stdin) and a terminal; under Wine a terminal on
+    stdin also starts a console host for the program."""
+    return subprocess.run([*command, *args], capture_output=True, timeout=RUN_TIMEOUT_S, env=env,
+                          stdin=subprocess.DEVNULL)
+
+
+def outcome(result):
+    """A run's exit code, stdout and stderr for a failure message. A Windows program under Wine
+    that exits 1 with no output at all never ran (pipecheck prints on every exit path)."""
+    return f"exit {result.returncode}, stdout {result.stdout[-600:]!r}, stderr {result.stderr[-600:]!r}"
 
 
 def run_json(command, *args):

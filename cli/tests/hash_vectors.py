@@ -18,7 +18,7 @@ import os
 import pathlib
 import sys
 
-from cli_support import Checks, arguments, run_json
+from cli_support import Checks, arguments, outcome, run_json
 
 PIPE_NAMESPACE = "\\\\.\\pipe\\"
 WINDOWS_PIPE_LIMIT = 256  # characters of the whole pipe path
@@ -97,7 +97,7 @@ def main():
                               f"exit {result.returncode}, stderr {result.stderr!r}")
                 continue
             if not checks.expect(result.returncode == 0 and len(lines) == 1, f"{label}: exit 0 and one JSON line",
-                                 f"exit {result.returncode}, stderr {result.stderr!r}"):
+                                 f"{outcome(result)}, arguments {options!r}"):
                 continue
             got = lines[0]
             expected = {"profile": profile, "key": vector["key"], "hash": vector["hash"],

@@ -1,7 +1,5 @@
 #include "pipecheck/harness/geometry.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -11,6 +9,7 @@
 #include <thread>
 
 #include "embedded_files.hpp"
+#include "host.hpp"
 #include "pipecheck/harness/agent.hpp"
 #include "pipecheck/harness/json_schema.hpp"
 #include "pipecheck/harness/outside_input.hpp"
@@ -395,7 +394,7 @@ GeometryResult run_geometry(const Geometry& g, const Implementation& server_impl
       {"kind", "geometry"},
       {"version", "1"},
       {"arch", "*"},
-      {"salt", g.name + "-" + std::to_string(::getpid()) + "-" + std::to_string(run_counter++)}};
+      {"salt", g.name + "-" + std::to_string(host::pid()) + "-" + std::to_string(run_counter++)}};
   struct Listener {
     std::string id, path, hash;
   };

@@ -1,12 +1,11 @@
 #include "pipecheck/harness/registry.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <set>
 
+#include "host.hpp"
 #include "pipecheck/harness/json_schema.hpp"
 #include "pipecheck/harness/outside_input.hpp"
 
@@ -30,7 +29,16 @@ constexpr std::string_view kRegistrySchema = R"({
           "command": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
           "platforms": {"type": "array", "items": {"enum": ["linux", "darwin", "freebsd", "windows"]}},
           "capabilities": {"type": "array", "items": {"type": "string", "minLength": 1}},
-          "env": {"type": "object", "additionalProperties": {"type": "string"}}
+          "env": {"type": "object", "additionalProperties": {"type": "string"}},
+          "windows": {
+            "type": "object",
+            "required": ["command"],
+            "properties": {
+              "command": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
+              "env": {"type": "object", "additionalProperties": {"type": "string"}}
+            },
+            "additionalProperties": false
+          }
         },
         "additionalProperties": false
       }
@@ -115,7 +123,7 @@ std::map<std::string, std::string> default_registry_vars() {
   vars["SOURCE_DIR"] = env_or("PIPECHECK_SOURCE_DIR", PIPECHECK_SOURCE_DIR);
   vars["BUILD_DIR"] = env_or("PIPECHECK_BUILD_DIR", PIPECHECK_BUILD_DIR);
   std::string wine = env_or("PIPECHECK_WINE", "");
-  if (wine.empty() && ::access("/usr/lib/wine/wine64", X_OK) == 0) wine = "/usr/lib/wine/wine64";
+  if (wine.empty() && host::executable("/usr/lib/wine/wine64")) wine = "/usr/lib/wine/wine64";
   vars["WINE"] = wine;
   vars["WINDOWS_BUILD_DIR"] =
       env_or("PIPECHECK_WINDOWS_BUILD_DIR",
@@ -152,16 +160,22 @@ Registry parse_registry(const nlohmann::json& document, const std::filesystem::p
     }
     impl.description = entry.value("description", "");
     std::set<std::string> empty_vars;
-    const auto& command = entry["command"];
+    // On a Windows host, `windows` (when given) replaces command and env: the command as a
+    // Windows user writes it (pipecheck-agent.exe, node.exe), without Linux launchers.
+    const bool windows_form = host::is_windows() && entry.contains("windows");
+    const auto& launch = windows_form ? entry["windows"] : entry;
+    const std::string launch_where = windows_form ? where + "/windows" : where;
+    const auto& command = launch["command"];
     for (std::size_t j = 0; j < command.size(); ++j) {
       impl.command.push_back(expand(command[j].get<std::string>(), vars,
-                                    where + "/command/" + std::to_string(j), empty_vars));
+                                    launch_where + "/command/" + std::to_string(j), empty_vars));
     }
     impl.platforms = entry.value("platforms", std::vector<std::string>{});
     impl.capabilities = entry.value("capabilities", std::vector<std::string>{});
-    if (entry.contains("env")) {
-      for (const auto& [key, value] : entry["env"].items()) {
-        impl.env[key] = expand(value.get<std::string>(), vars, where + "/env/" + key, empty_vars);
+    if (launch.contains("env")) {
+      for (const auto& [key, value] : launch["env"].items()) {
+        impl.env[key] =
+            expand(value.get<std::string>(), vars, launch_where + "/env/" + key, empty_vars);
       }
     }
     for (const auto& name : empty_vars) {

@@ -1,37 +1,15 @@
 #include "pipecheck/harness/scratch.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdlib>
 #include <system_error>
 #include <utility>
 
+#include "host.hpp"
+
 namespace pipecheck::harness {
-namespace {
-
-// Longest $TMPDIR we accept as a scratch base: endpoint paths under it must stay within the
-// 104-byte sun_path budget (NAME-6) with room for "/pc-XXXXXX/pipecheck-{uid}/{name}".
-constexpr std::size_t kMaxBaseLength = 40;
-
-std::filesystem::path default_base() {
-  const char* tmpdir = std::getenv("TMPDIR");
-  if (tmpdir && *tmpdir && std::string_view(tmpdir).size() <= kMaxBaseLength) return tmpdir;
-  return "/tmp";
-}
-
-}  // namespace
 
 ScratchDir ScratchDir::create(std::string_view prefix, std::filesystem::path base) {
-  if (base.empty()) base = default_base();
-  std::string pattern = (base / (std::string(prefix) + "-XXXXXX")).string();
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    throw std::system_error(errno, std::generic_category(),
-                            "cannot create a scratch directory " + pattern);
-  }
-  return ScratchDir(pattern);
+  if (base.empty()) base = host::default_scratch_base();
+  return ScratchDir(host::make_unique_directory(base, std::string(prefix)));
 }
 
 ScratchDir::~ScratchDir() {
@@ -52,13 +30,7 @@ ScratchDir& ScratchDir::operator=(ScratchDir&& other) noexcept {
 
 std::filesystem::path ScratchDir::subdir(std::string_view name) const {
   std::filesystem::path dir = path_ / name;
-  if (::mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST) {
-    throw std::system_error(errno, std::generic_category(), "cannot create " + dir.string());
-  }
-  struct stat info {};
-  if (::lstat(dir.c_str(), &info) < 0 || !S_ISDIR(info.st_mode)) {
-    throw std::runtime_error(dir.string() + " exists and is not a directory");
-  }
+  host::make_private_directory(dir);
   return dir;
 }
 

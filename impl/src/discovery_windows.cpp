@@ -32,7 +32,10 @@ bool list_matching(const std::string& pattern, std::vector<ListedEntry>& out, DW
   if (find.get() == INVALID_HANDLE_VALUE) {
     find.release();
     error = ::GetLastError();
-    return error == ERROR_FILE_NOT_FOUND;  // no entry matched: an empty listing
+    // No entry matched: an empty listing. Windows says ERROR_FILE_NOT_FOUND; Wine says
+    // ERROR_NO_MORE_FILES when the matching entries went away while it read the directory
+    // (measured: a reclaimer listing while another removes a stale marker, LSN-6).
+    return error == ERROR_FILE_NOT_FOUND || error == ERROR_NO_MORE_FILES;
   }
   do {
     out.push_back({to_utf8(data.cFileName), data.dwFileAttributes});

@@ -1,7 +1,5 @@
 #include "check_support.hpp"
 
-#include <locale.h>
-#include <clocale>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
@@ -121,13 +119,6 @@ json counters_reaching(SuiteAgent& server, const json& listener_id, std::string_
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-}
-
-bool locale_available(const std::string& name) {
-  locale_t locale = ::newlocale(LC_ALL_MASK, name.c_str(), static_cast<locale_t>(0));
-  if (locale == static_cast<locale_t>(0)) return false;
-  ::freelocale(locale);
-  return true;
 }
 
 }  // namespace pipecheck::suites

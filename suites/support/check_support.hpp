@@ -32,6 +32,7 @@
 #include "common/gtest_report.hpp"
 #include "pipecheck/harness/scratch.hpp"
 #include "suite_agent.hpp"
+#include "support/host.hpp"
 
 namespace pipecheck::suites {
 
@@ -86,9 +87,6 @@ long long outcome_count(const json& dial_result, std::string_view outcome);
 json counters_reaching(SuiteAgent& server, const json& listener_id, std::string_view key,
                        long long at_least,
                        std::chrono::milliseconds bound = std::chrono::milliseconds(2000));
-
-// True when the process can use the named locale (it is generated on this machine).
-bool locale_available(const std::string& name);
 
 }  // namespace pipecheck::suites
 

@@ -3,14 +3,16 @@
 // Discovery and listener checks need entries no agent would create: plain AF_UNIX sockets
 // (bound, optionally listening, so they look like endpoints), regular files, directories,
 // fifos, symlinks, and entries owned by another uid. Everything is created under a scratch root
-// the suite made itself, so cleaning up never touches a file that is not ours.
+// the suite made itself, so cleaning up never touches a file that is not ours. POSIX hosts only
+// (planted_files_posix.cpp): on a Windows host every function throws, since the checks that plant
+// skip Windows agents first (planted_files_windows.cpp).
 //
 //   pipecheck::suites::PlantedSocket s = pipecheck::suites::plant_socket(dir / name, true);
 //   pipecheck::suites::plant_regular_file(dir / other_name);
 //   // s closes its descriptor (the file stays until the scratch root is removed)
 #pragma once
 
-#include <sys/types.h>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -47,12 +49,12 @@ void plant_directory(const std::filesystem::path& path);
 void plant_fifo(const std::filesystem::path& path);
 void plant_symlink(const std::filesystem::path& target, const std::filesystem::path& link);
 // lchown: never follows a symlink.
-void change_owner(const std::filesystem::path& path, uid_t uid, gid_t gid);
-void change_mode(const std::filesystem::path& path, mode_t mode);
+void change_owner(const std::filesystem::path& path, std::uint32_t uid, std::uint32_t gid);
+void change_mode(const std::filesystem::path& path, std::uint32_t mode);
 
 // True when the process can plant files owned by another uid (it runs as root).
 bool can_change_owner();
 // A PID that is certainly not alive right now: a child that has exited and been reaped.
-pid_t dead_pid();
+std::int64_t dead_pid();
 
 }  // namespace pipecheck::suites

@@ -85,11 +85,11 @@ void plant_symlink(const std::filesystem::path& target, const std::filesystem::p
   if (::symlink(target.c_str(), link.c_str()) != 0) fail("symlink", link);
 }
 
-void change_owner(const std::filesystem::path& path, uid_t uid, gid_t gid) {
+void change_owner(const std::filesystem::path& path, std::uint32_t uid, std::uint32_t gid) {
   if (::lchown(path.c_str(), uid, gid) != 0) fail("lchown", path);
 }
 
-void change_mode(const std::filesystem::path& path, mode_t mode) {
+void change_mode(const std::filesystem::path& path, std::uint32_t mode) {
   if (::chmod(path.c_str(), mode) != 0) fail("chmod", path);
 }
 
@@ -97,7 +97,7 @@ bool can_change_owner() {
   return ::geteuid() == 0;
 }
 
-pid_t dead_pid() {
+std::int64_t dead_pid() {
   const pid_t child = ::fork();
   if (child < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
   if (child == 0) ::_exit(0);

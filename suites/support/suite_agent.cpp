@@ -42,9 +42,17 @@ const Selection& selection() {
 }
 
 // `sh -c` prefixes: umask and resource limits must be set by the agent's own parent, and a shell
-// that waits for the agent (instead of exec'ing it) makes it a grandchild of the suite.
+// that waits for the agent (instead of exec'ing it) makes it a grandchild of the suite. On a
+// Windows host there is no umask or descriptor limit to vary, and the shell is `cmd.exe /d /c`,
+// which waits for the agent too.
 std::vector<std::string> wrapped_command(std::vector<std::string> command,
                                          const AgentOptions& options) {
+#ifdef _WIN32
+  if (!options.via_shell) return command;
+  std::vector<std::string> wrapped{"cmd.exe", "/d", "/c"};
+  wrapped.insert(wrapped.end(), command.begin(), command.end());
+  return wrapped;
+#else
   if (!options.umask && !options.via_shell && !options.fd_limit) return command;
   std::string script;
   if (options.umask) script += "umask " + *options.umask + " || exit 125; ";
@@ -55,6 +63,7 @@ std::vector<std::string> wrapped_command(std::vector<std::string> command,
   std::vector<std::string> wrapped{"/bin/sh", "-c", script, "sh"};
   wrapped.insert(wrapped.end(), command.begin(), command.end());
   return wrapped;
+#endif
 }
 
 }  // namespace

@@ -14,6 +14,8 @@
 // Placeholders ${NAME} in command and env values are expanded from the vars map; an unknown
 // placeholder is an error. An entry using a variable whose value is empty (e.g. ${WINE} on a
 // machine without Wine) loads but is unavailable: selecting it is an error that says why.
+// An entry may add "windows": {"command": [...], "env": {...}}: when the harness itself runs on
+// Windows, these replace command and env (a Windows user's command, without Linux launchers).
 #pragma once
 
 #include <filesystem>
