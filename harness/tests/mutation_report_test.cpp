@@ -66,7 +66,7 @@ TEST(MutationReportTest, CountsPerFamilyAndListsWhatWasNotKilled) {
 
 TEST(MutationReportTest, NothingScoredHasNoKillRate) {
   json r = report();
-  r["mutants"] = {mutant("c", "WIRE-3", "excused")};
+  r["mutants"] = json::array({mutant("c", "WIRE-3", "excused")});
   r["summary"] = {
       {"mutants", 1}, {"killed", 0}, {"survived", 0}, {"excused", 1}, {"kill_rate", nullptr}};
   EXPECT_FALSE(parse_mutation_report(r, "m.json").kill_rate());
