@@ -1,5 +1,7 @@
 #include "pipecheck/harness/agent_error.hpp"
 
+#include <algorithm>
+
 #include "pipecheck/harness/outside_input.hpp"
 
 namespace pipecheck::harness {
@@ -18,9 +20,13 @@ std::string failure_message(const AgentFailure::Details& d) {
   if (d.exit_code) text += " (exit code " + std::to_string(*d.exit_code) + ")";
   if (d.signal) text += " (signal " + std::to_string(*d.signal) + ")";
   if (!d.offending_line.empty()) {
-    std::string line =
-        d.offending_line.size() > 200 ? d.offending_line.substr(0, 200) + "..." : d.offending_line;
-    text += "; line: " + line;
+    // Cut at 200 bytes, but never inside a character: the line is valid UTF-8 (printable()).
+    std::size_t end = std::min<std::size_t>(d.offending_line.size(), 200);
+    while (end < d.offending_line.size() && end > 0 &&
+           (static_cast<unsigned char>(d.offending_line[end]) & 0xC0) == 0x80)
+      --end;
+    text +=
+        "; line: " + d.offending_line.substr(0, end) + (end < d.offending_line.size() ? "..." : "");
   }
   if (!d.schema_errors.empty()) text += "; schema: " + to_string(d.schema_errors);
   return text;

@@ -73,8 +73,9 @@ nlohmann::json parse_outside_json(std::string_view text, std::size_t max_depth) 
     throw OutsideJsonError(depth_message(*offset, max_depth));
   try {
     return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    // The library quotes the bytes it last read: keep the message printable.
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, and out_of_range for a number past double's range ("1e666"). The library
+    // quotes the bytes it last read: keep the message printable.
     throw OutsideJsonError(std::string("not valid JSON: ") + escape_invalid_utf8(e.what()));
   }
 }

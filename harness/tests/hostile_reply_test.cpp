@@ -103,5 +103,19 @@ TEST(HostileReply, RealAgentsDeepAndInvalidUtf8RepliesAreErrorsWithTheStderrTail
   EXPECT_NO_THROW(utf8.to_json().dump());
 }
 
+// Found by the long fuzz run (fixtures/fuzz/fuzz_agent_reply/regression-line-cut-inside-a-character):
+// the offending line in the message is cut at 200 bytes, never inside a character.
+TEST(HostileReply, LongOffendingLineIsCutAtACharacterBoundary) {
+  for (std::size_t pad = 195; pad <= 200; ++pad) {
+    AgentFailure::Details details;
+    details.agent = "a";
+    details.op = "hello";
+    details.offending_line = std::string(pad, 'x') + "\xf0\xb3\xb3\xb3\xf0\xb3\xb3\xb3tail";
+    const AgentFailure failure(details);
+    EXPECT_TRUE(valid_utf8(failure.what())) << "pad " << pad;
+    EXPECT_TRUE(valid_utf8(failure.to_json().dump())) << "pad " << pad;
+  }
+}
+
 }  // namespace
 }  // namespace pipecheck::harness

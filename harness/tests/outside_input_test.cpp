@@ -53,6 +53,13 @@ TEST(OutsideJson, SyntaxErrorsAreOutsideJsonErrorsAndPrintable) {
   }
 }
 
+// Found by the long fuzz run (fixtures/fuzz/fuzz_expected_findings/regression-number-overflow):
+// a number past double's range is the library's out_of_range, not a parse_error.
+TEST(OutsideJson, NumberPastDoublesRangeIsAnOutsideJsonError) {
+  EXPECT_THROW(parse_outside_json("666666666e666"), OutsideJsonError);
+  EXPECT_THROW(parse_outside_json("{\"n\": -1e400}"), OutsideJsonError);
+}
+
 TEST(OutsideJson, FileErrorsNameTheFileAndTheLimit) {
   ScratchDir scratch = ScratchDir::create();
   const auto deep = scratch.path() / "deep.json";
