@@ -9,41 +9,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "pipecheck/harness/windows_command_line.hpp"
 #include "suite_process.hpp"
 
 namespace pipecheck::cli {
 namespace {
 
-std::wstring widen(const std::string& text) {
-  if (text.empty()) return {};
-  const int size =
-      ::MultiByteToWideChar(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), nullptr, 0);
-  std::wstring wide(static_cast<std::size_t>(size), L'\0');
-  ::MultiByteToWideChar(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), wide.data(), size);
-  return wide;
-}
-
-// Quotes one argument so that the suite's C runtime reads it back unchanged.
-void append_quoted(std::wstring& line, const std::wstring& arg) {
-  if (!line.empty()) line += L' ';
-  if (!arg.empty() && arg.find_first_of(L" \t\n\v\"") == std::wstring::npos) {
-    line += arg;
-    return;
-  }
-  line += L'"';
-  std::size_t backslashes = 0;
-  for (wchar_t c : arg) {
-    if (c == L'\\') {
-      ++backslashes;
-      continue;
-    }
-    line.append(c == L'"' ? backslashes * 2 + 1 : backslashes, L'\\');
-    backslashes = 0;
-    line += c;
-  }
-  line.append(backslashes * 2, L'\\');
-  line += L'"';
-}
+using harness::append_quoted;
+using harness::widen;
 
 [[noreturn]] void fail(const std::string& what) {
   throw std::runtime_error(what + ": Windows error " + std::to_string(::GetLastError()));

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "agent_process.hpp"
+#include "pipecheck/harness/windows_command_line.hpp"
 
 namespace pipecheck::harness {
 namespace {
@@ -48,15 +49,6 @@ class Handle {
  private:
   HANDLE handle_ = nullptr;
 };
-
-std::wstring widen(std::string_view text) {
-  if (text.empty()) return {};
-  const int size =
-      ::MultiByteToWideChar(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), nullptr, 0);
-  std::wstring wide(static_cast<std::size_t>(std::max(size, 0)), L'\0');
-  ::MultiByteToWideChar(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), wide.data(), size);
-  return wide;
-}
 
 std::string narrow(std::wstring_view wide) {
   if (wide.empty()) return {};
@@ -109,31 +101,6 @@ std::wstring environment_variable(const wchar_t* name) {
   std::wstring value(size, L'\0');
   value.resize(::GetEnvironmentVariableW(name, value.data(), size));
   return value;
-}
-
-// Quotes one argument so that CommandLineToArgvW (and the C runtime) read it back unchanged.
-void append_quoted(std::wstring& line, const std::wstring& arg) {
-  if (!line.empty()) line += L' ';
-  if (!arg.empty() && arg.find_first_of(L" \t\n\v\"") == std::wstring::npos) {
-    line += arg;
-    return;
-  }
-  line += L'"';
-  std::size_t backslashes = 0;
-  for (wchar_t c : arg) {
-    if (c == L'\\') {
-      ++backslashes;
-      continue;
-    }
-    if (c == L'"')
-      line.append(backslashes * 2 + 1, L'\\');
-    else
-      line.append(backslashes, L'\\');
-    backslashes = 0;
-    line += c;
-  }
-  line.append(backslashes * 2, L'\\');
-  line += L'"';
 }
 
 bool is_file(const std::filesystem::path& path) {
