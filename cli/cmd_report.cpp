@@ -4,7 +4,7 @@
 //   pipecheck report ctrf reports/out/reference.json reports/out/reference.ctrf.json
 //   pipecheck report merge all.json linux.json windows.json
 //   pipecheck report validate reports/out/*.json
-//   pipecheck report summary reports/out/reference.json [--markdown]
+//   pipecheck report summary reports/out/reference.json [--markdown | --expect FILE]
 //   pipecheck report html build/ci/dashboard/index.html linux.json windows.json
 //   pipecheck report junit reports/out/reference.json junit.xml
 //
@@ -33,8 +33,9 @@ constexpr std::string_view kUsage =
     "usage: pipecheck report ctrf IN OUT        export IN as CTRF JSON to OUT ('-' = stdout)\n"
     "       pipecheck report merge OUT IN...    combine reports; conflicts are listed (exit 1)\n"
     "       pipecheck report validate FILE...   check against docs/formats/report.schema.json\n"
-    "       pipecheck report summary FILE [--markdown]\n"
-    "                                           print the per-suite table and the failures\n"
+    "       pipecheck report summary FILE [--markdown | --expect FILE]\n"
+    "                                           print the per-suite table and the failures;\n"
+    "                                           --expect: exit 1 unless every one is listed\n"
     "       pipecheck report html OUT.html IN.json... [--baseline OLD.json] [--expect FILE]\n"
     "                             [--fail-on-regression] [--spec-url URL] [--title TEXT]\n"
     "                                           the CI dashboard: one self-contained page\n"
@@ -95,6 +96,7 @@ int validate(const std::vector<std::string>& args) {
 int summary(const std::vector<std::string>& args) {
   std::vector<std::string> files = args;
   if (std::erase(files, "--markdown") > 0) return report_summary_markdown(files);
+  if (files.size() == 3 && files[1] == "--expect") return report_summary_expect(files[0], files[2]);
   if (args.size() != 1) throw UsageError("summary takes one FILE");
   const harness::Report report = harness::read_report(args[0]);
   std::cout << harness::summary_table(report);

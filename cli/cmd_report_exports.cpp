@@ -16,6 +16,7 @@
 #include "pipecheck/harness/report_junit.hpp"
 #include "pipecheck/harness/report_markdown.hpp"
 #include "pipecheck/harness/report_merge.hpp"
+#include "pipecheck/harness/report_summary.hpp"
 #include "pipecheck/harness/report_view.hpp"
 #include "report_exports.hpp"
 
@@ -142,6 +143,20 @@ int report_junit(const std::vector<std::string>& args) {
     throw UsageError("junit takes IN and OUT, got " + std::to_string(args.size()) + " arguments");
   write_output(args[1], harness::junit_xml(harness::read_report(args[0])));
   return 0;
+}
+
+int report_summary_expect(const std::string& file, const std::string& expect) {
+  const harness::Report report = harness::read_report(file);
+  std::vector<harness::ExpectedFinding> expected;
+  try {
+    expected = harness::load_expected_findings(expect);
+  } catch (const harness::ExpectedFindingsError& e) {
+    throw UsageError(std::string("option --expect: ") + e.what());
+  }
+  std::cout << harness::summary_table(report);
+  const auto comparison = harness::compare_findings(report, expected, implementation_names(report));
+  std::cout << "\n" << comparison.summary();
+  return comparison.ok() ? 0 : 1;
 }
 
 int report_summary_markdown(const std::vector<std::string>& args) {

@@ -13,5 +13,8 @@ namespace pipecheck::cli {
 int report_html(const std::vector<std::string>& args);
 int report_junit(const std::vector<std::string>& args);
 int report_summary_markdown(const std::vector<std::string>& args);
+// summary FILE --expect EXPECTED: the table, then the comparison with the known findings; exit 0
+// only when every failure is listed with its status (as `pipecheck run --expect`).
+int report_summary_expect(const std::string& file, const std::string& expect);
 
 }  // namespace pipecheck::cli
