@@ -54,6 +54,23 @@ def main():
         text = summary.stdout.decode("utf-8", "replace")
         checks.expect("stderr of" in text and "| broken agent 'crash'" in text,
                       "report summary shows the agents' stderr tails", text[-1500:])
+        # summary --expect: exit 0 when every error is a listed finding, 1 when one is not.
+        failed = [c for c in report.get("checks", []) if c.get("status") in ("fail", "error")]
+        findings = [{"impl": next(iter(c["implementations"].values())), "check": c["id"],
+                     "status": c["status"], "reason": "a broken agent (testing/doubles)"}
+                    for c in failed]
+        for listed, code in ((findings, 0), (findings[1:], 1)):
+            expected = os.path.join(scratch, "expected.json")
+            with open(expected, "w", encoding="utf-8") as f:
+                json.dump({"format": "pipecheck-expected-findings", "format_version": 1,
+                           "findings": listed}, f)
+            done = subprocess.run([*args.command, "report", "summary", report_file, "--expect",
+                                   expected], capture_output=True, timeout=60)
+            text = done.stdout.decode("utf-8", "replace")
+            checks.expect(done.returncode == code and
+                          ("expectations met" if code == 0 else "1 new") in text,
+                          f"report summary --expect with {len(listed)} of {len(failed)} failures "
+                          f"listed exits {code}", f"exit {done.returncode}: {text[-800:]}")
         checks.expect(os.path.isdir(os.path.join(scratch, ".broken.json.parts"))
                       and not os.path.exists(os.path.join(scratch, "broken.json.parts")),
                       "part reports go to the hidden .broken.json.parts beside the report",
