@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <string>
@@ -23,6 +24,20 @@ std::string state_of(pid_t pid) {
   if (!std::getline(in, stat)) return "";
   const auto close = stat.rfind(')');
   return close == std::string::npos || close + 2 >= stat.size() ? "" : stat.substr(close + 2, 1);
+}
+
+// Whether `pid` is a child of ours that has exited and waits to be reaped (not reaping it).
+// Its "Z" state alone is not that: a process's leader shows "Z" while its other threads (say, a
+// sanitizer's) are still exiting, and a zombie may still be its exiting parent's.
+bool reapable(pid_t pid) {
+  siginfo_t info{};
+  return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == pid;
+}
+
+void wait_for(pid_t pid) {
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
 }
 
 // Forks a child that starts `sleeper_seconds` and `quitter` grandchildren in sessions of their
@@ -49,7 +64,7 @@ std::pair<pid_t, pid_t> escaped_grandchildren(int sleeper_seconds) {
   pid_t pids[2] = {-1, -1};
   EXPECT_EQ(::read(pipe_fds[0], pids, sizeof pids), static_cast<ssize_t>(sizeof pids));
   ::close(pipe_fds[0]);
-  ::waitpid(child, nullptr, 0);
+  wait_for(child);
   return {pids[0], pids[1]};
 }
 
@@ -58,8 +73,9 @@ TEST(Descendants, EscapedDescendantsAreReapedAndKilled) {
   const auto [sleeper, quitter] = escaped_grandchildren(600);
   // The quitter exits at once: adopted, it stays a zombie of ours until reaped.
   const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (state_of(quitter) != "Z" && std::chrono::steady_clock::now() < deadline)
+  while (!reapable(quitter) && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(5ms);
+  EXPECT_TRUE(reapable(quitter));
   EXPECT_EQ(state_of(quitter), "Z");
   EXPECT_GE(reap_exited_children({sleeper}), 1);
   EXPECT_EQ(state_of(quitter), "");
@@ -85,7 +101,7 @@ TEST(Descendants, KeptChildrenAreLeftAlone) {
   EXPECT_EQ(state_of(other), "");
   EXPECT_EQ(state_of(kept), "S");
   ::kill(kept, SIGKILL);
-  ::waitpid(kept, nullptr, 0);
+  wait_for(kept);
 }
 
 }  // namespace
