@@ -87,8 +87,11 @@ ServedListener::~ServedListener() {
     if (worker.joinable()) worker.join();
   }
   // Serving threads hold `this`; each ends within its handshake bound and a hold slice.
-  std::unique_lock lock(mutex_);
-  changed_.wait(lock, [this] { return serving_ == 0; });
+  {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return serving_ == 0; });
+  }
+  join_ended_serving();
 }
 
 void ServedListener::work(std::size_t index) {
@@ -152,27 +155,39 @@ void ServedListener::work(std::size_t index) {
 
 // The handshake and the hold run on a thread of their own: the accept worker goes straight back
 // to accept, so silent clients waiting out their handshake bound never stall the backlog
-// (LSN-10). Detached, counted in serving_; shutdown() waits for the count to reach zero.
+// (LSN-10). Counted in serving_; a thread that ends queues itself in ended_serving_ and the next
+// start_serving or shutdown() joins it.
 void ServedListener::start_serving(pipecheck::Connection connection) {
-  {
-    const std::lock_guard lock(mutex_);
-    ++serving_;
-  }
-  auto finished = [this] {
-    const std::lock_guard lock(mutex_);
-    --serving_;
-    changed_.notify_all();
-  };
+  join_ended_serving();
+  const std::lock_guard lock(mutex_);  // held until the thread object is stored: it may end at once
+  const auto thread = serving_threads_.emplace(serving_threads_.end());
   try {
-    std::thread([this, finished, connection = std::move(connection)]() mutable {
+    *thread = std::thread([this, thread, connection = std::move(connection)]() mutable {
       serve(connection);
-      finished();
-    }).detach();
+      const std::lock_guard lock(mutex_);
+      ended_serving_.push_back(thread);
+      --serving_;
+      changed_.notify_all();
+    });
+    ++serving_;
   } catch (const std::system_error&) {
     // No thread to be had: the connection went with the discarded lambda (closed).
+    serving_threads_.erase(thread);
     ++handshake_failed_;
-    finished();
   }
+}
+
+void ServedListener::join_ended_serving() {
+  std::vector<std::thread> ended;
+  {
+    const std::lock_guard lock(mutex_);
+    for (const auto thread : ended_serving_) {
+      ended.push_back(std::move(*thread));
+      serving_threads_.erase(thread);
+    }
+    ended_serving_.clear();
+  }
+  for (auto& thread : ended) thread.join();  // each has left serve(): it is ending
 }
 
 void ServedListener::serve(pipecheck::Connection& connection) {
@@ -277,6 +292,7 @@ bool ServedListener::shutdown(std::chrono::milliseconds deadline) {
     for (auto& worker : workers_) worker.join();
     joined_ = true;
   }
+  join_ended_serving();
   return true;
 }
 

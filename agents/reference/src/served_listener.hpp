@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -71,6 +72,7 @@ class ServedListener {
 
   void work(std::size_t index);
   void start_serving(pipecheck::Connection connection);
+  void join_ended_serving();
   void serve(pipecheck::Connection& connection);
 
   pipecheck::Handshake handshake_;
@@ -90,7 +92,11 @@ class ServedListener {
   int completed_at_close_ = 0;  // workers counted as pending whose accept got a client
   std::vector<double> unblock_ms_;
   int running_workers_ = 0;
-  int serving_ = 0;        // connections being served on their own threads
+  int serving_ = 0;  // connections being served on their own threads
+  // The serving threads, joined once ended (never detached: mingw-w64's winpthreads recycles a
+  // detached thread's record while a new thread may still read it, docs/windows-leg.md).
+  std::list<std::thread> serving_threads_;
+  std::vector<std::list<std::thread>::iterator> ended_serving_;
   int first_accepts_ = 0;  // workers that reached accept() at least once
 
   std::vector<std::thread> workers_;
