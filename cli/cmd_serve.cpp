@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -46,8 +47,8 @@ bool out_of_resources(int error) {
   return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
 }
 
-// What the accept workers and the handshake threads share. Handshake threads are detached and
-// hold it by shared_ptr: it outlives cmd_serve's frame even if one of them is late.
+// What the accept workers and the handshake threads share. Handshake threads hold it by
+// shared_ptr: it outlives cmd_serve's frame even if one of them is late.
 struct Serving {
   Handshake hs;
   long long count = 0;
@@ -64,6 +65,10 @@ struct Serving {
   std::mutex mutex;
   std::condition_variable idle;
   int in_flight = 0;
+  // Handshake threads, joined once ended and never detached while others start: mingw-w64's
+  // winpthreads recycles a detached thread's record while a new thread may still read it.
+  std::list<std::thread> threads;
+  std::vector<std::list<std::thread>::iterator> ended;
 
   void print(const nlohmann::json& object, const std::string& text) {
     out->write_line(json ? json_line(object) : text);
@@ -77,9 +82,29 @@ struct Serving {
       StopSignal::instance().request_stop("count reached");
     }
   }
-  bool wait_idle(std::chrono::milliseconds bound) {
-    std::unique_lock lock(mutex);
-    return idle.wait_for(lock, bound, [this] { return in_flight == 0; });
+  void join_ended() {
+    std::vector<std::thread> joinable;
+    {
+      const std::lock_guard lock(mutex);
+      for (const auto thread : ended) {
+        joinable.push_back(std::move(*thread));
+        threads.erase(thread);
+      }
+      ended.clear();
+    }
+    for (auto& thread : joinable) thread.join();  // each has left its handshake: it is ending
+  }
+  // Waits for the handshakes under way and joins their threads; one past `bound` is left to end
+  // with the process.
+  void finish_handshakes(std::chrono::milliseconds bound) {
+    {
+      std::unique_lock lock(mutex);
+      idle.wait_for(lock, bound, [this] { return in_flight == 0; });
+    }
+    join_ended();
+    const std::lock_guard lock(mutex);
+    for (auto& late : threads) late.detach();
+    threads.clear();
   }
 };
 
@@ -101,23 +126,24 @@ void handshake_one(const std::shared_ptr<Serving>& serving, Connection connectio
 // Hands the connection to a thread of its own; false if it had to be dropped instead.
 bool start_handshake(const std::shared_ptr<Serving>& serving, Connection& connection,
                      long long number) {
-  {
-    const std::lock_guard lock(serving->mutex);
-    if (serving->in_flight >= kMaxHandshakesInFlight) return false;
-    ++serving->in_flight;
-  }
+  serving->join_ended();
+  // Held until the thread object is stored: the thread may end at once.
+  const std::lock_guard lock(serving->mutex);
+  if (serving->in_flight >= kMaxHandshakesInFlight) return false;
+  const auto thread = serving->threads.emplace(serving->threads.end());
   try {
-    std::thread([serving, connection = std::move(connection), number]() mutable {
+    *thread = std::thread([serving, thread, connection = std::move(connection), number]() mutable {
       handshake_one(serving, std::move(connection), number);
       const std::lock_guard lock(serving->mutex);
+      serving->ended.push_back(thread);
       if (--serving->in_flight == 0) serving->idle.notify_all();
-    }).detach();
-    return true;
+    });
   } catch (const std::system_error&) {
-    const std::lock_guard lock(serving->mutex);
-    if (--serving->in_flight == 0) serving->idle.notify_all();
+    serving->threads.erase(thread);
     return false;
   }
+  ++serving->in_flight;
+  return true;
 }
 
 // One accept worker: accept, hand the handshake off, accept again; closes the listener when the
@@ -227,7 +253,7 @@ int cmd_serve(const std::vector<std::string>& args) {
   listener.close();  // every pending accept() returns `closed`; the socket file is removed
   threads.clear();   // joins
   // Handshakes under way end within their bound.
-  serving->wait_idle(kHandshakeTimeout + std::chrono::milliseconds(500));
+  serving->finish_handshakes(kHandshakeTimeout + std::chrono::milliseconds(500));
 
   const long long connections = serving->connections.load();
   const long long accepted = serving->handshakes_accepted.load();
