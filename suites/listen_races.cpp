@@ -4,7 +4,6 @@
 // ever deleted (LSN-6, DISC-7, SEC-5). Rounds vary the contenders, their order and the PID in the
 // name; each check is bounded by a time budget.
 #include <atomic>
-#include <barrier>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -15,6 +14,7 @@
 
 #include "support/check_support.hpp"
 #include "support/planted_files.hpp"  // dead_pid()
+#include "support/start_gate.hpp"
 
 namespace pipecheck::suites {
 namespace {
@@ -64,7 +64,7 @@ PIPECHECK_CHECK(ListenRace, ConcurrentListenersOnOneNameExactlyOneWins, "LSN-6",
     const bool dead_name = rounds % 2 == 1;
     const long long pid = dead_name ? dead : static_cast<long long>(suite_pid());
     const json& args = dead_name ? dead_args : live_args;
-    std::barrier start(contenders);
+    StartGate start(contenders);
     std::vector<std::optional<json>> won(static_cast<std::size_t>(contenders));
     std::vector<std::string> unexpected(static_cast<std::size_t>(contenders));
     {
@@ -74,7 +74,10 @@ PIPECHECK_CHECK(ListenRace, ConcurrentListenersOnOneNameExactlyOneWins, "LSN-6",
         SuiteAgent& agent = *agents[static_cast<std::size_t>((rounds + t) % kContenders)];
         threads.emplace_back([&, t] {
           const auto slot = static_cast<std::size_t>(t);
-          start.arrive_and_wait();
+          if (!start.arrive_and_wait()) {
+            unexpected[slot] = "the other contenders never started";
+            return;
+          }
           try {
             json result;
             const auto error = call_expecting_error(agent, "listen", args, &result);

@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <barrier>
 #include <future>
 #include <thread>
 #include <vector>
@@ -127,7 +126,7 @@ TEST(WindowsListener, CloseUnblocksEveryPendingAcceptWithin100ms) {
     for (int round = 0; round < kRounds && (slowest.empty() || slowest.back() > 100ms); ++round) {
       ScratchRoot root;
       Listener lsn(unique_handshake(), root.listen(queue));
-      std::barrier started(kAcceptors + 1);
+      StartGate started(kAcceptors + 1);
       std::vector<std::future<std::pair<AcceptStatus, Clock::time_point>>> acceptors;
       for (int i = 0; i < kAcceptors; ++i) {
         acceptors.push_back(std::async(std::launch::async, [&] {
@@ -170,7 +169,7 @@ TEST(WindowsListener, ConcurrentCloseFrom16ThreadsThenListenAgain) {
   for (int i = 0; i < 4; ++i) {
     acceptors.push_back(std::async(std::launch::async, [&] { return lsn->accept().status; }));
   }
-  std::barrier go(16);
+  StartGate go(16);
   std::vector<std::thread> closers;
   for (int i = 0; i < 16; ++i) {
     closers.emplace_back([&] {

@@ -4,6 +4,7 @@
 //   pipecheck::test_support::ScratchRoot root;                 // a private temp dir, removed at the end
 //   auto hs = pipecheck::test_support::unique_handshake();     // a hash no other test uses
 //   pipecheck::Listener lsn(hs, root.listen(/*queue_size=*/4));
+//   pipecheck::test_support::StartGate go(4);                  // go.arrive_and_wait() in 4 threads
 #pragma once
 
 #include <gtest/gtest.h>
@@ -23,6 +24,29 @@ namespace pipecheck::test_support {
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
+
+// Releases `parties` threads at once. Not std::barrier: libstdc++ 12 builds it on atomic waits,
+// which lose wake-ups where there is no futex (mingw-w64 under Wine: a race check hung on one).
+class StartGate {
+ public:
+  explicit StartGate(int parties)
+      : left_(parties), open_(::CreateEventW(nullptr, TRUE, FALSE, nullptr)) {
+    if (open_ == nullptr) throw std::runtime_error("CreateEventW failed");
+  }
+  ~StartGate() { ::CloseHandle(open_); }
+  StartGate(const StartGate&) = delete;
+  StartGate& operator=(const StartGate&) = delete;
+
+  void arrive_and_wait() {
+    if (--left_ == 0) ::SetEvent(open_);
+    // Bounded: a party that never arrives fails its test instead of hanging it.
+    EXPECT_EQ(::WaitForSingleObject(open_, 30'000), WAIT_OBJECT_0) << "a party never arrived";
+  }
+
+ private:
+  std::atomic<int> left_;
+  HANDLE open_;
+};
 
 // A directory of its own under %TEMP%, removed with everything in it when the test ends. Marker
 // files (WIN-2) live below it, so tests never touch %LOCALAPPDATA%\pipecheck.
