@@ -403,11 +403,17 @@ function connectRefused(path) {
   });
 }
 
-// Remove `path` only if it is still the file described by `st` (SEC-5).
+// Remove `path` only if it is still the file described by `st` (SEC-5). Another reclaimer may
+// remove it between the check and the unlink: then it is gone, not reclaimed by us.
 function unlinkIfSame(path, st) {
   const now = lstatOrNull(path);
   if (!now || now.dev !== st.dev || now.ino !== st.ino) return false;
-  fs.unlinkSync(path);
+  try {
+    fs.unlinkSync(path);
+  } catch (err) {
+    if (err.code === 'ENOENT') return false;
+    throw err;
+  }
   return true;
 }
 
