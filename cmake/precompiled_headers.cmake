@@ -4,8 +4,8 @@
 # 17.3 s user without, 12.9 s with).
 #
 # Only third-party and standard headers are precompiled. The harness library, 40 % of a first
-# report's compile time, gets one too unless PIPECHECK_LIBRARY_PCH is OFF, as in the ci presets:
-# there a missing #include in a library still fails the build. PIPECHECK_PCH=OFF builds
+# report's compile time, gets one too unless PIPECHECK_LIBRARY_PCH is OFF, as in the presets of
+# ci/test (ci, asan, tsan): there a missing #include in a library still fails the build. PIPECHECK_PCH=OFF builds
 # everything without.
 #
 # GCC 12 loses the system-header status of code inlined from a precompiled header, so its
