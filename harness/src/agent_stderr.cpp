@@ -28,7 +28,7 @@ void note_agent_stderr(const std::string& agent, const std::string& text) {
   std::lock_guard lock(tails_mutex);
   if (tails.size() >= kAgentStderrAgents && !tails.contains(agent)) return;
   // Agents write anything: the report (JSON) needs valid UTF-8.
-  tails[valid_utf8(agent)] = valid_utf8(stderr_tail_of(text, kAgentStderrBytes));
+  tails[printable_utf8(agent)] = printable_utf8(stderr_tail_of(text, kAgentStderrBytes));
 }
 
 std::map<std::string, std::string> take_agent_stderr() {

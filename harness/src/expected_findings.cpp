@@ -12,9 +12,10 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kFormat = "pipecheck-expected-findings";
+constexpr std::string_view kExpectedFindingsFormat = "pipecheck-expected-findings";
 
-std::string roles_text(const Check& check) {
+// "server=node client=reference", or "no implementation".
+std::string roles_or_none(const Check& check) {
   std::string text;
   for (const auto& [role, name] : check.implementations)
     text += (text.empty() ? "" : " ") + role + "=" + name;
@@ -38,8 +39,8 @@ std::vector<ExpectedFinding> parse_expected_findings(const json& document,
     return ExpectedFindingsError(source + ": " + (pointer.empty() ? "/" : pointer) + ": " + rule);
   };
   if (!document.is_object()) throw fail("", "expected an object");
-  if (document.value("format", "") != kFormat)
-    throw fail("/format", "expected \"" + std::string(kFormat) + "\"");
+  if (document.value("format", "") != kExpectedFindingsFormat)
+    throw fail("/format", "expected \"" + std::string(kExpectedFindingsFormat) + "\"");
   if (document.value("format_version", 0) != 1) throw fail("/format_version", "expected 1");
   if (!document.contains("findings") || !document["findings"].is_array())
     throw fail("/findings", "expected an array");
@@ -110,7 +111,7 @@ FindingsComparison compare_findings(const Report& report,
     if (finding == nullptr) {
       if (check.status == Status::fail || check.status == Status::error)
         result.unexpected.push_back(std::string(to_string(check.status)) + "  " + check.id + "  (" +
-                                    roles_text(check) +
+                                    roles_or_none(check) +
                                     "): " + check.message.substr(0, check.message.find('\n')));
       continue;
     }

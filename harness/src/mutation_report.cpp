@@ -13,7 +13,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kFormat = "pipecheck-mutation-report";
+constexpr std::string_view kMutationReportFormat = "pipecheck-mutation-report";
 
 }  // namespace
 
@@ -37,8 +37,8 @@ MutationScore parse_mutation_report(const json& document, const std::string& sou
     return object[field].get<std::string>();
   };
   if (!document.is_object()) throw fail("", "expected an object");
-  if (document.value("format", "") != kFormat)
-    throw fail("/format", "expected \"" + std::string(kFormat) + "\"");
+  if (document.value("format", "") != kMutationReportFormat)
+    throw fail("/format", "expected \"" + std::string(kMutationReportFormat) + "\"");
   if (!document.contains("format_version") || document["format_version"] != 1)
     throw fail("/format_version", "expected 1");
 

@@ -40,7 +40,7 @@ std::string check_leg(const Report& report, const Check& check) {
   return platform_leg(report, check.run_id, names.empty() ? std::string() : names.front());
 }
 
-std::string valid_utf8(std::string_view text) {
+std::string printable_utf8(std::string_view text) {
   static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
   std::string out;
   out.reserve(text.size());
@@ -96,7 +96,7 @@ std::string valid_utf8(std::string_view text) {
 }
 
 std::string bounded_text(std::string_view text, std::size_t limit) {
-  std::string clean = valid_utf8(text);
+  std::string clean = printable_utf8(text);
   if (clean.size() <= limit) return clean;
   std::size_t cut = limit;
   while (cut > 0 && (static_cast<unsigned char>(clean[cut]) & 0xC0) == 0x80) --cut;

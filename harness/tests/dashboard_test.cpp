@@ -260,15 +260,15 @@ TEST(DashboardTest, HostileContentIsEscapedAndBounded) {
 }
 
 TEST(DashboardTest, ValidUtf8ReplacesWhatIsNot) {
-  EXPECT_EQ(valid_utf8("ok \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"),
+  EXPECT_EQ(printable_utf8("ok \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"),
             "ok \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
-  EXPECT_EQ(valid_utf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong '/'
-  EXPECT_EQ(valid_utf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
-  EXPECT_EQ(valid_utf8(std::string("a\0b\x1b", 4)),
+  EXPECT_EQ(printable_utf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '/'
+  EXPECT_EQ(printable_utf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  EXPECT_EQ(printable_utf8(std::string("a\0b\x1b", 4)),
             "a\xEF\xBF\xBD"
             "b\xEF\xBF\xBD");
-  EXPECT_EQ(valid_utf8("line\n\ttab"), "line\n\ttab");
-  EXPECT_EQ(valid_utf8("crlf\r\nend\r"), "crlf\nend\xEF\xBF\xBD");
+  EXPECT_EQ(printable_utf8("line\n\ttab"), "line\n\ttab");
+  EXPECT_EQ(printable_utf8("crlf\r\nend\r"), "crlf\nend\xEF\xBF\xBD");
   EXPECT_EQ(bounded_text("\xC3\xA9\xC3\xA9", 3), "\xC3\xA9\n[... 2 more bytes]");
 }
 

@@ -31,7 +31,7 @@ std::string check_leg(const Report& report, const Check& check);
 
 // `text` with invalid UTF-8 and control characters (except \n and \t) replaced by U+FFFD; CRLF
 // becomes LF.
-std::string valid_utf8(std::string_view text);
+std::string printable_utf8(std::string_view text);
 // At most `limit` bytes of valid UTF-8, cut on a character boundary, with "[... N more bytes]"
 // appended when cut.
 std::string bounded_text(std::string_view text, std::size_t limit);
