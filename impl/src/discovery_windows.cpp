@@ -6,6 +6,7 @@
 #include "discovery_legacy.hpp"
 #include "discovery_result.hpp"
 #include "endpoint_marker.hpp"
+#include "naming_platform.hpp"
 #include "pipecheck/discovery.hpp"
 #include "pipecheck/identity.hpp"
 #include "windows_discovery.hpp"
@@ -16,8 +17,6 @@ namespace pipecheck {
 namespace detail {
 
 namespace {
-
-constexpr std::string_view kPipeNamespace = "\\\\.\\pipe\\";
 
 struct FindCloser {
   void operator()(HANDLE find) const { ::FindClose(find); }

@@ -53,4 +53,19 @@ std::string base64_standard(std::string_view bytes) {
   return out;
 }
 
+std::string quoted(std::string_view value) {
+  constexpr std::string_view kHex = "0123456789abcdef";
+  std::string out = "\"";
+  for (unsigned char c : value) {
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
 }  // namespace pipecheck::detail

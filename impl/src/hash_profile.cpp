@@ -25,22 +25,6 @@ constexpr std::uint32_t kMaxVersionPart = 2147483647;
       field, "field '" + std::string(field) + "': " + problem + " (" + std::string(rule) + ")");
 }
 
-// Shows a value in a message: quoted, with control and non-ASCII bytes as \xNN.
-std::string quoted(std::string_view value) {
-  constexpr std::string_view kHex = "0123456789abcdef";
-  std::string out = "\"";
-  for (unsigned char c : value) {
-    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
 bool is_ascii_digit(char c) {
   return c >= '0' && c <= '9';
 }
@@ -78,20 +62,22 @@ std::array<std::uint32_t, 4> parse_version(std::string_view text) {
     start = dot + 1;
   }
   if (parts.size() > 4) {
-    fail("version", quoted(text) + " has " + std::to_string(parts.size()) + " parts", kVersionRule);
+    fail("version", detail::quoted(text) + " has " + std::to_string(parts.size()) + " parts",
+         kVersionRule);
   }
   std::array<std::uint32_t, 4> numbers{};
   for (std::size_t i = 0; i < parts.size(); ++i) {
     std::string part_label = "part " + std::to_string(i + 1);
     if (parts[i].empty())
-      fail("version", part_label + " of " + quoted(text) + " is empty", kVersionRule);
+      fail("version", part_label + " of " + detail::quoted(text) + " is empty", kVersionRule);
     if (!all_ascii_digits(parts[i])) {
-      fail("version", part_label + " " + quoted(parts[i]) + " is not a decimal integer",
+      fail("version", part_label + " " + detail::quoted(parts[i]) + " is not a decimal integer",
            kVersionRule);
     }
     std::uint64_t value = decimal_value(parts[i], kMaxVersionPart);
     if (value > kMaxVersionPart) {
-      fail("version", part_label + " " + quoted(parts[i]) + " is over 2147483647", kVersionRule);
+      fail("version", part_label + " " + detail::quoted(parts[i]) + " is over 2147483647",
+           kVersionRule);
     }
     numbers[i] = static_cast<std::uint32_t>(value);
   }
@@ -110,15 +96,16 @@ std::string join_version(const std::array<std::uint32_t, 4>& parts, char separat
 void check_kind(std::string_view kind) {
   constexpr std::string_view kRule = "HASH-2: expected 1 to 32 characters of [a-z0-9-]";
   if (kind.empty() || kind.size() > 32) {
-    fail("kind", quoted(kind) + " is " + std::to_string(kind.size()) + " characters long", kRule);
+    fail("kind", detail::quoted(kind) + " is " + std::to_string(kind.size()) + " characters long",
+         kRule);
   }
   for (std::size_t i = 0; i < kind.size(); ++i) {
     char c = kind[i];
     bool allowed = (c >= 'a' && c <= 'z') || is_ascii_digit(c) || c == '-';
     if (!allowed) {
       fail("kind",
-           quoted(kind) + " has a forbidden character " + quoted(kind.substr(i, 1)) +
-               " at offset " + std::to_string(i),
+           detail::quoted(kind) + " has a forbidden character " +
+               detail::quoted(kind.substr(i, 1)) + " at offset " + std::to_string(i),
            kRule);
     }
   }
@@ -138,7 +125,7 @@ std::string resolve_arch(std::string_view arch) {
   for (std::string_view known : {"x86", "x64", "arm", "arm64"}) {
     if (arch == known) return std::string(arch);
   }
-  fail("arch", quoted(arch) + " is not a known architecture",
+  fail("arch", detail::quoted(arch) + " is not a known architecture",
        "HASH-4: expected x86, x64, arm, arm64 or *");
 }
 
@@ -197,7 +184,7 @@ void check_salt(std::string_view salt) {
   if (Utf8Problem problem = utf8_problem(salt); !problem.what.empty()) {
     fail("salt",
          "invalid UTF-8 at byte offset " + std::to_string(problem.offset) + " " +
-             quoted(salt.substr(problem.offset, problem.length)) + ": " + problem.what,
+             detail::quoted(salt.substr(problem.offset, problem.length)) + ": " + problem.what,
          kRule);
   }
   if (auto at = salt.find('\n'); at != std::string_view::npos) {
@@ -219,7 +206,8 @@ bool is_canonical_decimal(std::string_view text, std::uint64_t limit) {
 void check_user(std::string_view user) {
   constexpr std::string_view kRule =
       "HASH-6: expected a SID string S-1-{authority}-{sub-authority}... in canonical decimal";
-  if (user.substr(0, 4) != "S-1-") fail("user", quoted(user) + " does not start with S-1-", kRule);
+  if (user.substr(0, 4) != "S-1-")
+    fail("user", detail::quoted(user) + " does not start with S-1-", kRule);
   std::string_view rest = user.substr(4);
   int index = 0;
   while (true) {
@@ -227,17 +215,18 @@ void check_user(std::string_view user) {
     std::string_view number = rest.substr(0, dash);
     std::uint64_t limit = index == 0 ? 0xffffffffffffULL : 0xffffffffULL;
     if (!is_canonical_decimal(number, limit)) {
-      fail("user", quoted(user) + " has a bad component " + quoted(number), kRule);
+      fail("user", detail::quoted(user) + " has a bad component " + detail::quoted(number), kRule);
     }
     if (dash == std::string_view::npos) break;
     rest = rest.substr(dash + 1);
-    if (++index > 15) fail("user", quoted(user) + " has more than 15 sub-authorities", kRule);
+    if (++index > 15)
+      fail("user", detail::quoted(user) + " has more than 15 sub-authorities", kRule);
   }
 }
 #else
 void check_user(std::string_view user) {
   if (!is_canonical_decimal(user, 0xffffffffULL)) {
-    fail("user", quoted(user) + " is not a canonical uid",
+    fail("user", detail::quoted(user) + " is not a canonical uid",
          "HASH-6: expected the uid in decimal, no sign, no leading zero, at most 4294967295");
   }
 }
@@ -268,10 +257,11 @@ std::int32_t parse_int32(std::string_view field, std::string_view text) {
       "HASH-20: expected an optional '-' and ASCII digits, -2147483648..2147483647";
   bool negative = !text.empty() && text[0] == '-';
   std::string_view digits = negative ? text.substr(1) : text;
-  if (!all_ascii_digits(digits)) fail(field, quoted(text) + " is not a decimal integer", kRule);
+  if (!all_ascii_digits(digits))
+    fail(field, detail::quoted(text) + " is not a decimal integer", kRule);
   std::uint64_t limit = negative ? 2147483648ULL : 2147483647ULL;
   std::uint64_t magnitude = decimal_value(digits, limit);
-  if (magnitude > limit) fail(field, quoted(text) + " is out of range", kRule);
+  if (magnitude > limit) fail(field, detail::quoted(text) + " is out of range", kRule);
   return static_cast<std::int32_t>(negative ? -static_cast<std::int64_t>(magnitude)
                                             : static_cast<std::int64_t>(magnitude));
 }
@@ -331,7 +321,7 @@ Handshake make_handshake(std::string_view profile, const FieldMap& fields) {
   if (profile == "pipecheck" || profile == "pipecheck/1") return pipecheck_profile(fields);
   if (profile == "msbuild") return msbuild_profile(fields);
   throw Error(Errc::unknown_profile,
-              "profile " + quoted(profile) +
+              "profile " + detail::quoted(profile) +
                   " is unknown (HASH-30: expected pipecheck, pipecheck/1 or msbuild)");
 }
 

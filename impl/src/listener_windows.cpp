@@ -34,18 +34,18 @@ bool client_left(DWORD error) {
   return error == ERROR_NO_DATA || error == ERROR_BROKEN_PIPE || error == ERROR_PIPE_NOT_CONNECTED;
 }
 
-// One pipe instance of the pool.
-struct Slot {
-  enum class State { empty, listening, connected };
-  detail::UniqueHandle pipe;
-  detail::UniqueHandle event;  // manual reset; signalled when ConnectNamedPipe completes
-  OVERLAPPED overlapped{};
-  State state = State::empty;
-};
-
 }  // namespace
 
 struct Listener::Impl {
+  // One pipe instance of the pool.
+  struct Slot {
+    enum class State { empty, listening, connected };
+    detail::UniqueHandle pipe;
+    detail::UniqueHandle event;  // manual reset; signalled when ConnectNamedPipe completes
+    OVERLAPPED overlapped{};
+    State state = State::empty;
+  };
+
   Endpoint endpoint;
   std::wstring pipe_path;
   int queue = 1;

@@ -20,4 +20,7 @@ std::string platform_endpoint_directory(const Handshake& handshake, std::string_
 // What a client dials for `name` in `directory`. Throws Error{path_too_long} over the budget.
 std::string platform_endpoint_path(const std::string& directory, const std::string& name);
 
+// Windows: the namespace every named pipe lives in (NAME-7: `\\.\pipe\{name}`).
+inline constexpr std::string_view kPipeNamespace = "\\\\.\\pipe\\";
+
 }  // namespace pipecheck::detail

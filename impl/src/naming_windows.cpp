@@ -10,7 +10,6 @@ namespace pipecheck::detail {
 
 namespace {
 
-constexpr std::string_view kPipeNamespace = "\\\\.\\pipe\\";
 constexpr std::size_t kMaxPipePath = 256;  // CreateNamedPipe: the whole name, at most 256 chars
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The wire handshake (WIRE-1..3), built only on Connection's public methods.
 #include <chrono>
 
+#include "encoding.hpp"
 #include "pipecheck/error.hpp"
 #include "pipecheck/wire_handshake.hpp"
 
@@ -16,22 +17,6 @@ constexpr std::string_view kReject = "PIPECHECK/1 REJECT ";
 
 HandshakeResult failed(std::string detail) {
   return {false, std::move(detail)};
-}
-
-// Printable form of a received line for error messages.
-std::string quoted(std::string_view line) {
-  std::string out = "\"";
-  for (unsigned char c : line) {
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
-  return out + "\"";
 }
 
 // read_line folds timeout, end of stream and over-long lines into nullopt; tell them apart
@@ -71,7 +56,8 @@ bool send_line(Connection& connection, std::string_view line, std::string& why_n
 HandshakeResult client_handshake(Connection& connection, std::string_view hash,
                                  std::chrono::milliseconds timeout) {
   if (!valid_hash(hash))
-    return failed("invalid hash " + quoted(hash) + " (expected printable ASCII, no spaces)");
+    return failed("invalid hash " + detail::quoted(hash) +
+                  " (expected printable ASCII, no spaces)");
   std::string why_not;
   if (!send_line(connection, std::string(kHello) + std::string(hash), why_not))
     return failed(why_not);
@@ -79,7 +65,7 @@ HandshakeResult client_handshake(Connection& connection, std::string_view hash,
   if (!reply) return failed(why_not);
   if (*reply == kAccept) return {true, "accepted"};
   if (reply->starts_with(kReject)) return failed("rejected: " + reply->substr(kReject.size()));
-  return failed("bad reply " + quoted(*reply) +
+  return failed("bad reply " + detail::quoted(*reply) +
                 " (expected \"PIPECHECK/1 ACCEPT\" or \"PIPECHECK/1 REJECT {reason}\")");
 }
 
@@ -103,7 +89,7 @@ HandshakeResult server_handshake(Connection& connection, std::string_view hash,
   // WIRE-2: reject, then close. A client that is already gone does not change the outcome.
   send_line(connection, std::string(kReject) + reason, why_not);
   connection.close();
-  return failed("rejected: " + reason + " (client sent " + quoted(*hello) + ")");
+  return failed("rejected: " + reason + " (client sent " + detail::quoted(*hello) + ")");
 }
 
 }  // namespace pipecheck
