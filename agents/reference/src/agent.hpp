@@ -10,6 +10,7 @@
 //   agent.shutdown();
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,6 +26,8 @@
 namespace pipecheck::agent {
 
 inline constexpr int kProtocolVersion = 1;
+// The most threads (or accept workers) one `listen` or `dial` may ask for.
+inline constexpr std::int64_t kMaxThreads = 4096;
 
 class Agent {
  public:

@@ -6,7 +6,6 @@ namespace pipecheck::agent {
 
 namespace {
 
-constexpr std::int64_t kMaxThreads = 4096;
 constexpr std::int64_t kMaxCount = 10'000'000;
 constexpr std::int64_t kMaxMs = 3'600'000;
 // A recorded outcome and latency cost up to ~20 bytes of the 1 MiB reply line.

@@ -6,7 +6,6 @@ namespace pipecheck::agent {
 
 namespace {
 
-constexpr std::int64_t kMaxThreads = 4096;
 constexpr std::int64_t kMaxQueueSize = 65535;
 constexpr std::int64_t kMaxHoldMs = 3'600'000;
 
