@@ -17,7 +17,6 @@
 
 #include "commands.hpp"
 #include "options.hpp"
-#include "pipecheck/harness/atomic_file.hpp"
 #include "pipecheck/harness/report.hpp"
 #include "pipecheck/harness/report_ctrf.hpp"
 #include "pipecheck/harness/report_merge.hpp"
@@ -40,14 +39,6 @@ constexpr std::string_view kUsage =
     "                             [--fail-on-regression] [--spec-url URL] [--title TEXT]\n"
     "                                           the CI dashboard: one self-contained page\n"
     "       pipecheck report junit IN OUT       export IN as JUnit XML to OUT ('-' = stdout)\n";
-
-void write_output(const std::string& out, const std::string& text) {
-  if (out == "-") {
-    std::cout << text << std::flush;
-  } else {
-    harness::write_file_atomically(out, text);
-  }
-}
 
 int ctrf(const std::vector<std::string>& args) {
   if (args.size() != 2)

@@ -25,14 +25,6 @@ namespace {
 
 namespace harness = pipecheck::harness;
 
-void write_output(const std::string& out, const std::string& text) {
-  if (out == "-") {
-    std::cout << text << std::flush;
-  } else {
-    harness::write_file_atomically(out, text);
-  }
-}
-
 // Positional arguments and `--name value` / `--flag` options (strictly: unknown ones are errors).
 struct Arguments {
   std::vector<std::string> positional;
@@ -78,6 +70,14 @@ std::vector<std::string> implementation_names(const harness::Report& report) {
 }
 
 }  // namespace
+
+void write_output(const std::string& out, const std::string& text) {
+  if (out == "-") {
+    std::cout << text << std::flush;
+  } else {
+    harness::write_file_atomically(out, text);
+  }
+}
 
 int report_html(const std::vector<std::string>& args) {
   const Arguments a = split_arguments(args, kHtmlOptions);

@@ -9,6 +9,9 @@
 
 namespace pipecheck::cli {
 
+// Writes `text` to the file `out` (atomically), or to stdout when `out` is "-".
+void write_output(const std::string& out, const std::string& text);
+
 // Each takes the arguments after its action name and returns the exit code.
 int report_html(const std::vector<std::string>& args);
 int report_junit(const std::vector<std::string>& args);
