@@ -26,5 +26,8 @@ std::uint32_t file_mode(const std::filesystem::path& path);
 std::uint64_t file_id(const std::filesystem::path& path);
 // Whether the C library can switch to locale `name` (HASH-9's locales).
 bool locale_available(const std::string& name);
+// Throws std::runtime_error "CALL(PATH): " and errno's text, for the POSIX call that just failed
+// (POSIX sources only).
+[[noreturn]] void throw_os_error(const std::string& call, const std::filesystem::path& path);
 
 }  // namespace pipecheck::suites

@@ -6,6 +6,8 @@
 #include <locale.h>
 #include <cerrno>
 #include <clocale>
+#include <cstring>
+#include <stdexcept>
 
 #include "support/host.hpp"
 
@@ -44,6 +46,10 @@ bool locale_available(const std::string& name) {
   if (locale == static_cast<locale_t>(0)) return false;
   ::freelocale(locale);
   return true;
+}
+
+void throw_os_error(const std::string& call, const std::filesystem::path& path) {
+  throw std::runtime_error(call + "(" + path.string() + "): " + std::strerror(errno));
 }
 
 }  // namespace pipecheck::suites

@@ -13,14 +13,9 @@
 #include <stdexcept>
 #include <utility>
 
+#include "support/host.hpp"
+
 namespace pipecheck::suites {
-namespace {
-
-[[noreturn]] void fail(const std::string& call, const std::filesystem::path& path) {
-  throw std::runtime_error(call + "(" + path.string() + "): " + std::strerror(errno));
-}
-
-}  // namespace
 
 PlantedSocket::PlantedSocket(PlantedSocket&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
@@ -58,39 +53,39 @@ PlantedSocket plant_socket(const std::filesystem::path& path, bool listening) {
   }
   std::memcpy(address.sun_path, text.c_str(), text.size() + 1);
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) fail("socket", path);
+  if (fd < 0) throw_os_error("socket", path);
   PlantedSocket planted(fd, path);
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
-    fail("bind", path);
+    throw_os_error("bind", path);
   }
-  if (listening && ::listen(fd, 16) != 0) fail("listen", path);
+  if (listening && ::listen(fd, 16) != 0) throw_os_error("listen", path);
   return planted;
 }
 
 void plant_regular_file(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) fail("open", path);
+  if (fd < 0) throw_os_error("open", path);
   ::close(fd);
 }
 
 void plant_directory(const std::filesystem::path& path) {
-  if (::mkdir(path.c_str(), 0700) != 0) fail("mkdir", path);
+  if (::mkdir(path.c_str(), 0700) != 0) throw_os_error("mkdir", path);
 }
 
 void plant_fifo(const std::filesystem::path& path) {
-  if (::mkfifo(path.c_str(), 0600) != 0) fail("mkfifo", path);
+  if (::mkfifo(path.c_str(), 0600) != 0) throw_os_error("mkfifo", path);
 }
 
 void plant_symlink(const std::filesystem::path& target, const std::filesystem::path& link) {
-  if (::symlink(target.c_str(), link.c_str()) != 0) fail("symlink", link);
+  if (::symlink(target.c_str(), link.c_str()) != 0) throw_os_error("symlink", link);
 }
 
 void change_owner(const std::filesystem::path& path, std::uint32_t uid, std::uint32_t gid) {
-  if (::lchown(path.c_str(), uid, gid) != 0) fail("lchown", path);
+  if (::lchown(path.c_str(), uid, gid) != 0) throw_os_error("lchown", path);
 }
 
 void change_mode(const std::filesystem::path& path, std::uint32_t mode) {
-  if (::chmod(path.c_str(), mode) != 0) fail("chmod", path);
+  if (::chmod(path.c_str(), mode) != 0) throw_os_error("chmod", path);
 }
 
 bool can_change_owner() {

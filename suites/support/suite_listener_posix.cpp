@@ -1,6 +1,8 @@
 // SuiteListener: see suite_listener.hpp.
 #include "support/suite_listener.hpp"
 
+#include "support/host.hpp"
+
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -23,27 +25,23 @@ sockaddr_un address_of(const std::filesystem::path& path) {
   return address;
 }
 
-[[noreturn]] void fail(const std::string& call, const std::filesystem::path& path) {
-  throw std::runtime_error(call + "(" + path.string() + "): " + std::strerror(errno));
-}
-
 }  // namespace
 
 SuiteListener::SuiteListener(std::filesystem::path path, int backlog) : path_(std::move(path)) {
   const sockaddr_un address = address_of(path_);
   fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) fail("socket", path_);
+  if (fd_ < 0) throw_os_error("socket", path_);
   if (::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
     const int saved = errno;
     ::close(fd_);
     errno = saved;
-    fail("bind", path_);
+    throw_os_error("bind", path_);
   }
   if (::listen(fd_, backlog) != 0) {
     const int saved = errno;
     ::close(fd_);
     errno = saved;
-    fail("listen", path_);
+    throw_os_error("listen", path_);
   }
 }
 
@@ -56,7 +54,7 @@ int SuiteListener::fill() {
   const sockaddr_un address = address_of(path_);
   for (int n = 0; n < 4096; ++n) {
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) fail("socket", path_);
+    if (fd < 0) throw_os_error("socket", path_);
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0) {
       held_.push_back(fd);
       continue;
@@ -65,7 +63,7 @@ int SuiteListener::fill() {
     ::close(fd);
     errno = saved;
     if (saved == EAGAIN) return static_cast<int>(held_.size());
-    fail("connect", path_);
+    throw_os_error("connect", path_);
   }
   throw std::runtime_error("connect(" + path_.string() + "): 4096 connects admitted, none busy");
 }
