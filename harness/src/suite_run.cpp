@@ -18,7 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 // "300 s", "0.05 s".
 std::string seconds_text(std::chrono::milliseconds duration) {
@@ -42,20 +42,20 @@ SuiteEnding run_bounded(const Suite& suite, const std::vector<std::string>& args
   try {
     const std::unique_ptr<SuiteProcess> process =
         launcher.start(suite.executable, args, log, environment);
-    const auto deadline = Clock::now() + timeout;
+    const auto deadline = SteadyClock::now() + timeout;
     while (!process->exited()) {
       ending.interrupted_by = stop.requested();
-      if (ending.interrupted_by || Clock::now() >= deadline) {
+      if (ending.interrupted_by || SteadyClock::now() >= deadline) {
         ending.timed_out = !ending.interrupted_by;
         process->request_exit();
-        const auto grace_end = Clock::now() + options.term_grace;
-        while (!process->exited() && Clock::now() < grace_end)
+        const auto grace_end = SteadyClock::now() + options.term_grace;
+        while (!process->exited() && SteadyClock::now() < grace_end)
           std::this_thread::sleep_for(options.poll_interval);
         process->kill();
         break;
       }
       on_tick();
-      stop.wait_until(std::min(deadline, Clock::now() + options.poll_interval));
+      stop.wait_until(std::min(deadline, SteadyClock::now() + options.poll_interval));
     }
     ending.exit_code = process->finish();
   } catch (const std::exception& e) {
