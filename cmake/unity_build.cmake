@@ -1,0 +1,26 @@
+# Unity (jumbo) builds of the libraries and multi-source programs (issue 14 §6: compile time).
+# Every harness, agent and CLI source instantiates and compiles the same nlohmann::json templates
+# again; compiling the sources of a target as a few translation units does that once per unit.
+# A first report's build from empty: 5 min 49 s -> 3 min 28 s user CPU (docs/build-speed.md).
+#
+# PIPECHECK_UNITY is ON by default (the default and bench presets) and OFF in ci, the presets that
+# inherit it (windows, qemu-*), asan, tsan and bench-windows: there every source is still compiled
+# on its own, so a missing #include still fails CI. (The mingw build compiles as unity too, it is
+# only not used there.) The sources of one target therefore must not define a name twice, even in
+# an anonymous namespace, nor shadow a name of the target's headers: a name two sources need alike
+# goes into an internal header, names that differ are named apart.
+#
+#   pipecheck_unity(TARGET BATCH n)   TARGET's sources compiled n to a translation unit. One unit
+#                                     per target, except the harness library (two): the other
+#                                     targets and the suites keep the second core busy meanwhile.
+option(PIPECHECK_UNITY "Compile the libraries and multi-source programs as unity batches" ON)
+
+function(pipecheck_unity target)
+  cmake_parse_arguments(PARSE_ARGV 1 unity "" "BATCH" "")
+  if(NOT unity_BATCH)
+    message(FATAL_ERROR "pipecheck_unity(${target}): BATCH is required")
+  endif()
+  if(PIPECHECK_UNITY)
+    set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${unity_BATCH})
+  endif()
+endfunction()
