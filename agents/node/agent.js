@@ -28,6 +28,12 @@ const ARCHES = ['x86', 'x64', 'arm', 'arm64'];
 const WINDOWS = process.platform === 'win32';
 const win = WINDOWS ? require('./windows.js') : null;
 const EUID = WINDOWS ? null : process.geteuid();
+// Windows: no pipe is ever shut down (sock.end()). libuv shuts a pipe down with FlushFileBuffers
+// on its thread pool, and Wine 8.0's wineserver crashes (SIGSEGV) when the pipe is closed while
+// that flush is pending, also on a pipe whose peer has gone. A named pipe has no half-close
+// anyway: the peer sees the end when we close. So sockets are half-open (no automatic end() when
+// the peer leaves) and are destroyed instead. docs/findings/node-windows.md, "The hangs".
+const PIPE_SOCKET = {allowHalfOpen: WINDOWS};
 
 const KIND_RE = /^[a-z0-9-]{1,32}$/;
 const DIGITS_RE = /^[0-9]+$/;
@@ -394,7 +400,7 @@ function pidAlive(pid) {
 
 function connectRefused(path) {
   return new Promise((resolve) => {
-    const probe = net.connect({path});
+    const probe = net.connect({...PIPE_SOCKET, path});
     probe.once('connect', () => {
       probe.destroy();
       resolve(false);
@@ -462,7 +468,7 @@ class Listener {
     if (WINDOWS) return this.startWindows();
     if (this.endpoint.secureDirectory) ensureDirectory(this.endpoint.directory);
     await this.reclaimOrRefuse(path);
-    this.server = net.createServer((sock) => this.serve(sock));
+    this.server = net.createServer(PIPE_SOCKET, (sock) => this.serve(sock));
     // Node turns backlog 0 into 511 (`backlog || 511`); the legacy single slot is backlog 1.
     const backlog = Math.max(this.options.queue_size, 1);
     await new Promise((resolve, reject) => {
@@ -502,7 +508,7 @@ class Listener {
     const marker = win.createMarker(directory, this.endpoint.name, pidAlive, pid);
     if (marker.problem) throw new AgentError('address_in_use', marker.problem, {pid});
     this.marker = marker;
-    this.server = net.createServer((sock) => this.serve(sock));
+    this.server = net.createServer(PIPE_SOCKET, (sock) => this.serve(sock));
     const instances = String(Math.max(this.options.queue_size, 1));
     const saved = process.env.NODE_PENDING_PIPE_INSTANCES;
     process.env.NODE_PENDING_PIPE_INSTANCES = instances;
@@ -570,7 +576,7 @@ class Listener {
         if (problem === 'end_of_stream')
           sock.destroy();
         else
-          sock.end(`PIPECHECK/1 REJECT ${problem}\n`);
+          endServed(sock, `PIPECHECK/1 REJECT ${problem}\n`);
         return;
       }
       sock.write('PIPECHECK/1 ACCEPT\n');
@@ -582,7 +588,7 @@ class Listener {
       sock.on('end', () => sock.destroy());
       sock.resume();  // read (and drop) until the peer closes
     } else {
-      sock.end();
+      endServed(sock);
       sock.setTimeout(WIRE_READ_TIMEOUT_MS, () => sock.destroy());
       sock.resume();
     }
@@ -600,6 +606,16 @@ class Listener {
                               lstatOrNull(this.endpoint.path) === null;
     return {pending_accepts: 0, unblocked: 0, max_unblock_ms: 0, endpoint_removed: removed};
   }
+}
+
+// Our side of a served connection is done: end it (Unix), or on Windows destroy it once the peer
+// has left or WIRE-3's bound has passed, never shutting the pipe down (PIPE_SOCKET).
+function endServed(sock, text = '') {
+  if (!WINDOWS) return void sock.end(text);
+  if (text) sock.write(text);
+  sock.on('end', () => sock.destroy());
+  sock.setTimeout(WIRE_READ_TIMEOUT_MS, () => sock.destroy());
+  sock.resume();
 }
 
 function withDeadline(promise, ms, what) {
@@ -643,7 +659,7 @@ function sleepUs(microseconds) {
 function dialOnce(path, timeoutMs, handshake) {
   const began = Date.now();
   return new Promise((resolve) => {
-    const sock = net.connect({path});
+    const sock = net.connect({...PIPE_SOCKET, path});
     const timer = setTimeout(() => {
       sock.destroy();
       resolve({

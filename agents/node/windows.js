@@ -179,7 +179,11 @@ function directoryProblem(directory) {
 function ensureDirectory(directory, defaultBase) {
   let state = directoryProblem(directory);
   if (state.missing) {
-    fs.mkdirSync(directory, {recursive: defaultBase});  // an explicit root must exist already
+    try {
+      fs.mkdirSync(directory, {recursive: defaultBase});  // an explicit root must exist already
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;  // another listener made it first: inspected below
+    }
     state = directoryProblem(directory);
   }
   return state.problem ?? null;
