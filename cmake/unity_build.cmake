@@ -5,22 +5,24 @@
 #
 # PIPECHECK_UNITY is ON by default (the default and bench presets) and OFF in ci, the presets that
 # inherit it (windows, qemu-*), asan, tsan and bench-windows: there every source is still compiled
-# on its own, so a missing #include still fails CI. (The mingw build compiles as unity too, it is
+# on its own, so a missing #include still fails CI; ci/test also builds ci/main's target in the
+# default preset, so a unity clash fails CI too. (The mingw build compiles as unity too, it is
 # only not used there.) The sources of one target therefore must not define a name twice, even in
 # an anonymous namespace, nor shadow a name of the target's headers: a name two sources need alike
 # goes into an internal header, names that differ are named apart.
 #
-#   pipecheck_unity(TARGET BATCH n)   TARGET's sources compiled n to a translation unit. One unit
-#                                     per target, except the harness library (two): the other
-#                                     targets and the suites keep the second core busy meanwhile.
+#   pipecheck_unity(TARGET [PER_UNIT])   TARGET's sources compiled as one translation unit, or
+#                                        PER_UNIT sources to a unit. One unit per target, except
+#                                        the harness library (two): the other targets and the
+#                                        suites keep the second core busy meanwhile.
 option(PIPECHECK_UNITY "Compile the libraries and multi-source programs as unity batches" ON)
 
 function(pipecheck_unity target)
-  cmake_parse_arguments(PARSE_ARGV 1 unity "" "BATCH" "")
-  if(NOT unity_BATCH)
-    message(FATAL_ERROR "pipecheck_unity(${target}): BATCH is required")
+  set(per_unit 0)  # CMake's 0: every source in one unit
+  if(ARGC GREATER 1)
+    set(per_unit ${ARGV1})
   endif()
   if(PIPECHECK_UNITY)
-    set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${unity_BATCH})
+    set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${per_unit})
   endif()
 endfunction()
