@@ -3,11 +3,12 @@
 # again; compiling the sources of a target as a few translation units does that once per unit.
 # A first report's build from empty: 5 min 49 s -> 3 min 28 s user CPU (docs/build-speed.md).
 #
-# PIPECHECK_UNITY is ON by default (the default and bench presets) and OFF in ci, the presets that
-# inherit it (windows, qemu-*), asan, tsan and bench-windows: there every source is still compiled
+# PIPECHECK_UNITY is ON by default (the default, bench and asan presets) and OFF in ci, the presets
+# that inherit it (windows, qemu-*), tsan and bench-windows. In ci every source is still compiled
 # on its own, so a missing #include still fails CI; ci/test also builds ci/main's target in the
-# default preset, so a unity clash fails CI too. (The mingw build compiles as unity too, it is
-# only not used there.) The sources of one target therefore must not define a name twice, even in
+# default preset and the asan one with clang, so a unity clash fails CI too. tsan stays off: GCC
+# shows libstdc++'s -Wtsan warnings of Boost.Asio through a unity unit. (The mingw build compiles
+# as unity too, it is only not used there.) The sources of one target therefore must not define a name twice, even in
 # an anonymous namespace, nor shadow a name of the target's headers: a name two sources need alike
 # goes into an internal header, names that differ are named apart.
 #
